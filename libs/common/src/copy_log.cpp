@@ -181,7 +181,8 @@ boost::system::result<line, std::error_code> parse_line(std::string_view input) 
     auto text = unescape(input.substr(tab + 1));
     if (!text)
         return text.error();
-    return line{centiseconds{whole * 100 + d1 * 10 + d2}, std::move(*text)};
+    std::int64_t const fraction = d1 * 10 + d2;
+    return line{centiseconds{whole * 100 + fraction}, std::move(*text)};
 }
 
 std::string started_text(std::string_view src, std::string_view dst) {
