@@ -10,7 +10,6 @@
 #include <iterator>
 #include <vector>
 
-// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size);
 
 namespace {
