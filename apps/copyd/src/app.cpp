@@ -1,0 +1,155 @@
+#include "app.hpp"
+
+#include "copier.hpp"
+#include "input_session.hpp"
+#include "stdin_reader.hpp"
+
+#include <netlab/asio/run.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <optional>
+
+#include <unistd.h>
+
+namespace netlab::copyd {
+namespace net = boost::asio;
+namespace {
+
+/// Wires stdin, the prompt state machine, the copier, signals and the progress timer. All of
+/// its own state lives on `strand_`.
+class application {
+public:
+    application(net::io_context& ioc, options const& opt, log_file const& log)
+        : opt_{opt}
+        , strand_{net::make_strand(ioc.get_executor())}
+        , copier_{ioc.get_executor(), {.chunk_size = opt.chunk_size}, log}
+        , signals_{strand_, SIGINT, SIGTERM}
+        , progress_timer_{strand_} {}
+
+    void start() {
+        net::post(strand_, [this] {
+            signals_.async_wait([this](boost::system::error_code ec, int signo) {
+                if (!ec)
+                    on_signal(signo);
+            });
+            if (opt_.progress)
+                arm_progress();
+            if (!opt_.copies.empty()) {
+                for (auto const& [src, dst] : opt_.copies)
+                    copier_.start(src, dst);
+                finish();
+                return;
+            }
+            bool const prompts = opt_.prompt == prompt_mode::always ||
+                                 (opt_.prompt == prompt_mode::automatic && ::isatty(0) == 1);
+            session_.emplace(prompts);
+            reader_.emplace(strand_, STDIN_FILENO);
+            act(session_->start());
+            reader_->start([this](std::string_view bytes) { act(session_->feed(bytes)); },
+                           [this] { act(session_->end_of_input()); });
+        });
+    }
+
+    int exit_status() const {
+        if (signal_ != 0)
+            return 128 + signal_;
+        return copier_.failures() > 0 || input_failures_ > 0 ? 1 : 0;
+    }
+
+private:
+    void act(std::vector<input_action> const& actions) {
+        for (auto const& a : actions) {
+            if (auto const* p = std::get_if<action::print>(&a)) {
+                write_fd(STDOUT_FILENO, p->text);
+            } else if (auto const* c = std::get_if<action::start_copy>(&a)) {
+                copier_.start(c->source, c->destination);
+            } else if (auto const* s = std::get_if<action::show_progress>(&a)) {
+                copier_.snapshot([then = s->then_print](std::vector<progress_snapshot> list) {
+                    std::string text;
+                    if (list.empty())
+                        text = "no copies running\n";
+                    for (auto const& item : list)
+                        text += format_progress(item);
+                    text += then;
+                    write_fd(STDOUT_FILENO, text);
+                });
+            } else if (auto const* m = std::get_if<action::complain>(&a)) {
+                ++input_failures_;
+                write_fd(STDERR_FILENO, m->message + "\n");
+            } else if (std::holds_alternative<action::finish>(a)) {
+                finish();
+            }
+        }
+    }
+
+    /// No more input: wait for the running copies, then let the io_context run dry.
+    void finish() {
+        if (reader_)
+            reader_->stop();
+        copier_.when_idle([this] { net::post(strand_, [this] { shut_down(); }); });
+    }
+
+    void shut_down() {
+        boost::system::error_code ignored;
+        signals_.cancel(ignored);
+        progress_timer_.cancel();
+        if (reader_)
+            reader_->stop();
+    }
+
+    void on_signal(int signo) {
+        signal_ = signo;
+        copier_.cancel_all();
+        finish();
+    }
+
+    void arm_progress() {
+        progress_timer_.expires_after(opt_.progress_interval);
+        progress_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec)
+                return;
+            copier_.snapshot([](std::vector<progress_snapshot> list) {
+                std::string text;
+                for (auto const& p : list)
+                    text += "copyd: " + format_progress(p);
+                write_fd(STDERR_FILENO, text);
+            });
+            arm_progress();
+        });
+    }
+
+    options const& opt_;
+    net::strand<net::any_io_executor> strand_;
+    copier copier_;
+    net::signal_set signals_;
+    net::steady_timer progress_timer_;
+    std::optional<input_session> session_;
+    std::optional<stdin_reader> reader_;
+    int signal_ = 0;
+    int input_failures_ = 0;
+};
+
+} // namespace
+
+int run(options const& opt) {
+    auto const start = log_file::clock::now();
+    auto log = log_file::open(opt.log_path, start);
+    if (!log) {
+        write_fd(STDERR_FILENO, "copyd: cannot open log file '" + opt.log_path +
+                                    "': " + log.error().message() + "\n");
+        return 1;
+    }
+    net::io_context ioc;
+    application app{ioc, opt, *log};
+    app.start();
+    netlab::asio::run(ioc, opt.threads ? opt.threads : netlab::asio::default_thread_count());
+    return app.exit_status();
+}
+
+} // namespace netlab::copyd
