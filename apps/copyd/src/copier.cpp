@@ -57,6 +57,14 @@ void copier::refuse(std::string const& source, std::string const& destination,
 void copier::begin(std::string source, std::string destination) {
     if (cancelled_)
         return refuse(source, destination, "interrupted");
+    // Before opening: the unfinished destination may not exist under its name yet.
+    if (auto const key = key_of(source)) {
+        for (auto const& other : running_)
+            if (!other->in_place && other->destination_key == *key)
+                return refuse(source, destination,
+                              "source is the unfinished destination of a running copy (from '" +
+                                  other->source + "')");
+    }
     auto opened = file_copy::open(source, destination);
     if (!opened)
         return refuse(source, destination, opened.error().reason);
