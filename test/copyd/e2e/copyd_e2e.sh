@@ -208,8 +208,10 @@ disk-full)
     rc=0
     timeout 60 unshare -m bash -c '
         mount -t tmpfs -o size=1m tmpfs small-fs || exit 77
-        "$1" big small-fs/big small small-fs/small 2>err.txt
+        "$1" big small-fs/big 2>err.txt
         rc=$?
+        # The failed copy freed its space: a small copy fits afterwards.
+        "$1" small small-fs/small 2>>err.txt || rc=3
         ls -A small-fs >listing.txt
         exit $rc' _ "$copyd" || rc=$?
     [[ $rc != 77 ]] || skip "cannot mount tmpfs"
@@ -255,6 +257,23 @@ progress)
     grep -Eq "^copyd: 'big' -> 'copy': [0-9.]+ [KMG]?i?B / 3.0 MiB \([0-9]+%\), " err.txt ||
         fail "no progress lines: $(head -c 500 err.txt)"
     cmp big copy || fail "copy differs"
+    ;;
+copy-many)
+    script="$here/../../../scripts/copy-many"
+    mkdir src dst
+    for i in $(seq 30); do head -c $((i * 3000)) /dev/urandom >"src/file $i"; done
+    head -c 10 /dev/urandom >exit # the word that ends copyd's input, as a file name
+    COPYD=$copyd timeout 60 "$script" --log log.txt dst src/* exit 2>err.txt ||
+        { cat err.txt >&2; fail "copy-many failed"; }
+    for i in $(seq 30); do cmp "src/file $i" "dst/file $i" || fail "file $i"; done
+    cmp exit dst/exit || fail "file named exit"
+    rc=0
+    COPYD=$copyd timeout 60 "$script" --log log.txt dst src/* missing 2>err.txt || rc=$?
+    [[ $rc == 1 ]] || fail "a missing file gave exit status $rc, want 1"
+    err_has "copyd: cannot copy 'missing' to 'dst': No such file or directory"
+    rc=0
+    COPYD=$copyd "$script" dst 2>/dev/null || rc=$?
+    [[ $rc == 2 ]] || fail "usage error gave $rc, want 2"
     ;;
 *)
     echo "unknown case '$case_name'" >&2
