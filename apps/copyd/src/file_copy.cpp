@@ -215,7 +215,7 @@ copy_result<void> file_copy::create_destination(std::uint64_t unique) {
     }
     dst_.reset(::openat(dir_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
     if (dst_)
-        return {};
+        return preallocate();
     if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
         return fail("cannot create a file in the destination directory", errno);
 
@@ -226,13 +226,27 @@ copy_result<void> file_copy::create_destination(std::uint64_t unique) {
         dst_.reset(
             ::openat(dir_.get(), tmp_name_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
         if (dst_)
-            return {};
+            return preallocate();
         if (errno != EEXIST)
             break;
     }
     int const err = errno;
     tmp_name_.clear();
     return fail("cannot create a file in the destination directory", err);
+}
+
+copy_result<void> file_copy::preallocate() {
+    // Reserving the blocks up front is a few percent faster on ext4 and fails a copy that
+    // cannot fit before it writes anything. Not for sparse files: it would fill the holes.
+    if (holes_ || total_ < preallocate_min)
+        return {};
+    if (::fallocate(dst_.get(), 0, 0, static_cast<off_t>(total_)) == 0) {
+        preallocated_ = true;
+        return {};
+    }
+    if (errno == ENOSPC || errno == EDQUOT)
+        return fail(errno);
+    return {}; // not supported here: copy without
 }
 
 copy_result<std::size_t> file_copy::copy_range(std::size_t len, buffer_pool& buffers) {
@@ -358,9 +372,11 @@ copy_result<void> file_copy::commit() {
         committed_ = true;
         return {};
     }
-    if (holes_) {
-        // A trailing hole has no data segment: the size comes from ftruncate.
-        if (::ftruncate(dst_.get(), static_cast<off_t>(total_)) != 0)
+    if (holes_ || preallocated_) {
+        // A trailing hole has no data segment, and a source that shrank while being copied
+        // leaves preallocated blocks past the end: the size comes from ftruncate.
+        auto const size = holes_ ? total_ : offset_;
+        if (::ftruncate(dst_.get(), static_cast<off_t>(size)) != 0)
             return fail(errno);
     }
     if (::fchmod(dst_.get(), mode_) != 0)

@@ -115,6 +115,9 @@ public:
 private:
     file_copy() = default;
     copy_result<std::size_t> copy_range(std::size_t len, buffer_pool& buffers);
+    copy_result<void> preallocate();
+
+    static constexpr std::uint64_t preallocate_min = 1024 * 1024;
     copy_result<void> link_into_place();
 
     copy_plan plan_;
@@ -131,6 +134,7 @@ private:
     bool holes_ = false;  ///< the source has holes: keep them, set the size at the end
     bool sparse_ = false; ///< walk data segments with SEEK_DATA/SEEK_HOLE
     bool use_cfr_ = true; ///< copy_file_range still works for this pair
+    bool preallocated_ = false;
     bool finished_ = false;
     bool committed_ = false;
 };

@@ -203,13 +203,16 @@ permissions)
 disk-full)
     need_root
     head -c 3M /dev/urandom >big
+    head -c 900K /dev/urandom >mid
     head -c 1000 /dev/urandom >small
     mkdir small-fs
     rc=0
     timeout 60 unshare -m bash -c '
-        mount -t tmpfs -o size=1m tmpfs small-fs || exit 77
-        "$1" big small-fs/big 2>err.txt
+        mount -t tmpfs -o size=512k tmpfs small-fs || exit 77
+        "$1" big small-fs/big 2>err.txt # refused up front (fallocate)
         rc=$?
+        "$1" mid small-fs/mid 2>>err.txt # too small to preallocate: fails while writing
+        [[ $? == 1 && $rc == 1 ]] || rc=4
         # The failed copy freed its space: a small copy fits afterwards.
         "$1" small small-fs/small 2>>err.txt || rc=3
         ls -A small-fs >listing.txt
@@ -217,6 +220,7 @@ disk-full)
     [[ $rc != 77 ]] || skip "cannot mount tmpfs"
     [[ $rc == 1 ]] || { cat err.txt >&2; fail "exit status $rc, want 1"; }
     err_has "copyd: cannot copy 'big' to 'small-fs/big': No space left on device"
+    err_has "copyd: cannot copy 'mid' to 'small-fs/mid': No space left on device"
     [[ $(cat listing.txt) == small ]] || fail "disk full left: $(cat listing.txt)"
     ;;
 sizes)
