@@ -125,6 +125,31 @@ TEST_F(FileCopy, ReplacingIsAtomicAndLeavesNoTemporaryName) {
     EXPECT_EQ(entries(), (std::vector<std::string>{"a", "b"}));
 }
 
+TEST_F(FileCopy, HiddenTemporaryNameWhereOTmpfileIsMissing) {
+    auto const data = make_file("a", 50'000);
+    std::ofstream{path("b")} << "old";
+    for (bool const commit : {false, true}) {
+        auto fc = file_copy::open(path("a"), path("b"));
+        ASSERT_TRUE(fc);
+        ASSERT_TRUE((*fc)->create_destination(7, false));
+        auto const tmp = (*fc)->temporary_name();
+        ASSERT_FALSE(tmp.empty());
+        EXPECT_EQ(tmp[0], '.');
+        EXPECT_TRUE(fs::exists(path(tmp)));
+        while (!(*fc)->step(4096, buffers_).value()) {
+        }
+        if (commit) {
+            ASSERT_TRUE((*fc)->commit());
+            EXPECT_EQ(read(path("b")), data);
+        } else {
+            fc->reset(); // destroyed without commit: like a failed copy
+            EXPECT_EQ(read(path("b")), "old");
+        }
+        EXPECT_FALSE(fs::exists(path(tmp)));
+        EXPECT_EQ(entries(), (std::vector<std::string>{"a", "b"}));
+    }
+}
+
 TEST_F(FileCopy, DirectoryDestinationReceivesTheBasename) {
     auto const data = make_file("a", 10);
     fs::create_directory(path("d"));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -62,6 +64,30 @@ TEST(Options, HelpDescribesUsage) {
     EXPECT_EQ(p.result.error(), parse_outcome::help_shown);
     EXPECT_EQ(p.out.rfind("Usage: copyd", 0), 0U);
     EXPECT_NE(p.out.find("--chunk-size"), std::string::npos);
+}
+
+TEST(Options, ConfigFileTakesTheSameOptionsAndTheCommandLineWins) {
+    std::string const file = ::testing::TempDir() + "copyd-options-test.conf";
+    {
+        std::ofstream out{file};
+        out << "# copyd settings\nchunk-size = 10000\nprompt = never\nlog = /tmp/x.log\n"
+               "threads = 3\nprogress = true\n";
+    }
+    auto const p = parse({"--config", file.c_str(), "--threads", "5"});
+    ASSERT_TRUE(p.result) << p.err;
+    EXPECT_EQ(p.result->chunk_size, 10000U);
+    EXPECT_EQ(p.result->prompt, prompt_mode::never);
+    EXPECT_EQ(p.result->log_path, "/tmp/x.log");
+    EXPECT_EQ(p.result->threads, 5U);
+    EXPECT_TRUE(p.result->progress);
+    {
+        std::ofstream out{file};
+        out << "no-such-setting = 1\n";
+    }
+    auto const bad = parse({"--config", file.c_str()});
+    ASSERT_FALSE(bad.result);
+    EXPECT_EQ(bad.result.error(), parse_outcome::usage_error);
+    std::remove(file.c_str());
 }
 
 TEST(Options, Sizes) {

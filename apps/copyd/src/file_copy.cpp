@@ -199,7 +199,7 @@ copy_result<std::unique_ptr<file_copy>> file_copy::open(std::string const& sourc
     return fc;
 }
 
-copy_result<void> file_copy::create_destination(std::uint64_t unique) {
+copy_result<void> file_copy::create_destination(std::uint64_t unique, bool allow_tmpfile) {
     unique_ = unique;
     if (plan_.in_place) {
         // O_NONBLOCK: a FIFO nobody reads fails with ENXIO instead of hanging.
@@ -213,11 +213,13 @@ copy_result<void> file_copy::create_destination(std::uint64_t unique) {
             ::fcntl(dst_.get(), F_SETFL, flags & ~O_NONBLOCK);
         return {};
     }
-    dst_.reset(::openat(dir_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
-    if (dst_)
-        return preallocate();
-    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
-        return fail("cannot create a file in the destination directory", errno);
+    if (allow_tmpfile) {
+        dst_.reset(::openat(dir_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+        if (dst_)
+            return preallocate();
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+            return fail("cannot create a file in the destination directory", errno);
+    }
 
     // No O_TMPFILE here (some network and FUSE filesystems): a hidden name beside the
     // destination, removed on failure.

@@ -93,7 +93,12 @@ public:
                                                         std::string const& destination);
 
     /// Creates the unnamed (or hidden) temporary file, or opens a device/FIFO destination.
-    copy_result<void> create_destination(std::uint64_t unique);
+    /// `unique` makes hidden names unique within this process; `allow_tmpfile` false forces
+    /// the hidden-name fallback (for tests).
+    copy_result<void> create_destination(std::uint64_t unique, bool allow_tmpfile = true);
+
+    /// The hidden temporary name in the destination's directory, if one is in use.
+    std::string const& temporary_name() const noexcept { return tmp_name_; }
 
     /// Copies at most `chunk` bytes; returns true once every byte is copied.
     copy_result<bool> step(std::size_t chunk, buffer_pool& buffers);

@@ -81,6 +81,17 @@ stdin-kinds)
         python3 -c 'import fcntl,os,sys; sys.exit(fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK)'
     } || fail "pipe left non-blocking (or copyd failed)"
     cmp a from-pipe || fail "stdin from a pipe"
+    # A socket cannot be reopened: its flags are shared while copyd runs and put back after.
+    timeout 30 python3 - "$copyd" <<'PY' || fail "stdin from a socket"
+import fcntl, socket, subprocess, sys
+a, b = socket.socketpair()
+before = fcntl.fcntl(b.fileno(), fcntl.F_GETFL)
+p = subprocess.Popen([sys.argv[1]], stdin=b.fileno())
+a.sendall(b"a\nfrom-socket\n")
+a.shutdown(socket.SHUT_WR)
+sys.exit(p.wait(timeout=20) != 0 or fcntl.fcntl(b.fileno(), fcntl.F_GETFL) != before)
+PY
+    cmp a from-socket || fail "stdin from a socket: copy differs"
     head -c 100000 /dev/urandom >a.mp4
     timeout 60 python3 "$here/pty_session.py" "$copyd" "$work" || fail "pty session"
     timeout 60 python3 "$here/pty_session.py" "$copyd" "$work" interrupt || fail "pty ^C"
