@@ -46,9 +46,9 @@ public:
                 finish();
                 return;
             }
-            bool const prompts = opt_.prompt == prompt_mode::always ||
-                                 (opt_.prompt == prompt_mode::automatic && ::isatty(0) == 1);
-            session_.emplace(prompts);
+            prompts_ = opt_.prompt == prompt_mode::always ||
+                       (opt_.prompt == prompt_mode::automatic && ::isatty(0) == 1);
+            session_.emplace(prompts_);
             reader_.emplace(strand_, STDIN_FILENO);
             act(session_->start());
             reader_->start([this](std::string_view bytes) { act(session_->feed(bytes)); },
@@ -104,6 +104,8 @@ private:
     }
 
     void on_signal(int signo) {
+        if (prompts_ && session_ && !session_->finished())
+            write_fd(STDOUT_FILENO, "\n"); // leave the shell a fresh line after the prompt
         signal_ = signo;
         copier_.cancel_all();
         finish();
@@ -131,6 +133,7 @@ private:
     net::steady_timer progress_timer_;
     std::optional<input_session> session_;
     std::optional<stdin_reader> reader_;
+    bool prompts_ = false;
     int signal_ = 0;
     int input_failures_ = 0;
 };
