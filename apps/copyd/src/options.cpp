@@ -124,7 +124,7 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
                       .run(),
                   vm);
         if (vm.count("help")) {
-            out << visible << settings;
+            out << visible << '\n' << settings;
             return make_error_code(parse_outcome::help_shown);
         }
         if (vm.count("version")) {

@@ -273,6 +273,16 @@ progress)
         fail "no progress lines: $(head -c 500 err.txt)"
     cmp big copy || fail "copy differs"
     ;;
+special-sources)
+    # Across filesystems (copy_file_range: EXDEV on older kernels) and /proc files (size 0).
+    shm=$(mktemp -d /dev/shm/copyd-e2e.XXXXXX) || skip "no /dev/shm"
+    trap 'rm -rf "$shm"; cleanup' EXIT
+    head -c 3000000 /dev/urandom >a
+    run_copyd 0 a "$shm/a" /proc/self/status status
+    run_copyd 0 "$shm/a" back
+    cmp a "$shm/a" && cmp a back || fail "cross-filesystem copy differs"
+    grep -q '^Name:' status || fail "/proc file not copied: $(head -c 200 status)"
+    ;;
 copy-many)
     script="$here/../../../scripts/copy-many"
     mkdir src dst
