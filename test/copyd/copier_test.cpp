@@ -1,5 +1,6 @@
-// The copy job machinery on a real io_context run by the test thread: no sleeps, the order of
-// handlers on one thread makes each case deterministic.
+// The copy job machinery on a real io_context run by the test thread: no sleeps. Copies that
+// must still be running when the next request arrives use one chunk per slice (slice 0), so
+// they need thousands of turns while the copier's strand needs one.
 #include "copier.hpp"
 
 #include <netlab/common/copy_log.hpp>
@@ -18,6 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace netlab::copyd;
+
+constexpr std::chrono::microseconds one_chunk{0};
 
 /// Concatenation by append(): GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
 template <class... Parts>
@@ -100,7 +103,7 @@ TEST_F(Copier, RefusalsAreCountedAndLoggedAndOthersGoOn) {
 TEST_F(Copier, SecondCopyToARunningDestinationIsRefused) {
     make_file("big", 8'000'000);
     make_file("small", 10);
-    copier c{ioc_.get_executor(), {.chunk_size = 4096}, *log_};
+    copier c{ioc_.get_executor(), {.chunk_size = 4096, .slice = one_chunk}, *log_};
     c.start(path("big"), path("out"));
     c.start(path("small"), path("out"));                   // while the first is running
     c.start(path("out"), path("else"));                    // the first's unfinished destination
@@ -120,7 +123,7 @@ TEST_F(Copier, SecondCopyToARunningDestinationIsRefused) {
 
 TEST_F(Copier, CancelRemovesEverythingAndRefusesLaterCopies) {
     make_file("big", 8'000'000);
-    copier c{ioc_.get_executor(), {.chunk_size = 4096}, *log_};
+    copier c{ioc_.get_executor(), {.chunk_size = 4096, .slice = one_chunk}, *log_};
     c.start(path("big"), path("out"));
     c.cancel_all();
     c.start(path("big"), path("later"));
@@ -138,9 +141,44 @@ TEST_F(Copier, CancelRemovesEverythingAndRefusesLaterCopies) {
               cat("Failed copying ", path("big"), " to ", path("out"), ": interrupted"));
 }
 
+TEST_F(Copier, CopiesOverTheLimitWaitTheirTurn) {
+    make_file("a", 100'000);
+    copier c{ioc_.get_executor(), {.chunk_size = 4096, .max_running = 2}, *log_};
+    for (int i = 0; i < 7; ++i)
+        c.start(path("a"), path(cat("copy", std::to_string(i))));
+    c.start(path("missing"), path("x")); // a refusal while waiting still frees its turn
+    c.start(path("a"), path("last"));
+    run_until_idle(c);
+    EXPECT_EQ(c.failures(), 1U);
+    for (int i = 0; i < 7; ++i)
+        EXPECT_EQ(fs::file_size(path(cat("copy", std::to_string(i)))), 100'000U);
+    EXPECT_EQ(fs::file_size(path("last")), 100'000U);
+    // The seed's order: starts are logged in input order.
+    auto const texts = log_texts();
+    std::vector<std::string> starts;
+    for (auto const& t : texts)
+        if (t.rfind("Start copying ", 0) == 0)
+            starts.push_back(t);
+    ASSERT_EQ(starts.size(), 8U);
+    EXPECT_EQ(starts.back(), cat("Start copying ", path("a"), " to ", path("last")));
+}
+
+TEST_F(Copier, CancelRefusesWaitingCopies) {
+    make_file("big", 4'000'000);
+    copier c{
+        ioc_.get_executor(), {.chunk_size = 4096, .slice = one_chunk, .max_running = 1}, *log_};
+    c.start(path("big"), path("one"));
+    c.start(path("big"), path("two"));
+    c.cancel_all();
+    run_until_idle(c);
+    EXPECT_EQ(c.failures(), 2U);
+    EXPECT_FALSE(fs::exists(path("one")));
+    EXPECT_FALSE(fs::exists(path("two")));
+}
+
 TEST_F(Copier, SnapshotListsRunningCopies) {
     make_file("big", 8'000'000);
-    copier c{ioc_.get_executor(), {.chunk_size = 4096}, *log_};
+    copier c{ioc_.get_executor(), {.chunk_size = 4096, .slice = one_chunk}, *log_};
     c.start(path("big"), path("out"));
     std::vector<progress_snapshot> seen;
     c.snapshot([&](std::vector<progress_snapshot> list) { seen = std::move(list); });

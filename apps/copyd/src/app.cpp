@@ -13,13 +13,32 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
 #include <optional>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace netlab::copyd {
 namespace net = boost::asio;
 namespace {
+
+/// How many copies may run at once: each holds 3 descriptors. The soft descriptor limit is
+/// raised to the hard one first (1024 by default is low for a copier fed a big glob).
+std::size_t running_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return 64;
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    // Room for stdin/out/err, the log, epoll, eventfd, signal pipe and a margin.
+    auto const fds = lim.rlim_cur == RLIM_INFINITY ? rlim_t{1} << 20 : lim.rlim_cur;
+    return static_cast<std::size_t>(
+        std::clamp<rlim_t>((fds - std::min<rlim_t>(fds, 32)) / 3, 1, 1024));
+}
 
 /// Wires stdin, the prompt state machine, the copier, signals and the progress timer. All of
 /// its own state lives on `strand_`.
@@ -28,7 +47,9 @@ public:
     application(net::io_context& ioc, options const& opt, log_file const& log)
         : opt_{opt}
         , strand_{net::make_strand(ioc.get_executor())}
-        , copier_{ioc.get_executor(), {.chunk_size = opt.chunk_size}, log}
+        , copier_{ioc.get_executor(),
+                  {.chunk_size = opt.chunk_size, .max_running = running_limit()},
+                  log}
         , signals_{strand_, SIGINT, SIGTERM}
         , progress_timer_{strand_} {}
 

@@ -57,6 +57,14 @@ void copier::refuse(std::string const& source, std::string const& destination,
 void copier::begin(std::string source, std::string destination) {
     if (cancelled_)
         return refuse(source, destination, "interrupted");
+    if (running_.size() >= settings_.max_running || !waiting_.empty()) {
+        waiting_.emplace_back(std::move(source), std::move(destination));
+        return;
+    }
+    begin_now(source, destination);
+}
+
+void copier::begin_now(std::string const& source, std::string const& destination) {
     // Before opening: the unfinished destination may not exist under its name yet.
     if (auto const key = key_of(source)) {
         for (auto const& other : running_)
@@ -126,12 +134,18 @@ void copier::end(std::shared_ptr<job> const& j, std::optional<std::string> reaso
             refuse(j->source, j->destination, *reason);
         else
             log_.completed(j->destination);
+        // Refusals end at once, so start as many waiting copies as there is room for.
+        while (!waiting_.empty() && running_.size() < settings_.max_running) {
+            auto [src, dst] = std::move(waiting_.front());
+            waiting_.pop_front();
+            begin_now(src, dst);
+        }
         check_idle();
     });
 }
 
 void copier::check_idle() {
-    if (!running_.empty())
+    if (!running_.empty() || !waiting_.empty())
         return;
     auto waiters = std::move(idle_waiters_);
     idle_waiters_.clear();
@@ -151,6 +165,11 @@ void copier::cancel_all() {
         cancelled_ = true;
         for (auto const& j : running_)
             j->cancelled = true;
+        auto waiting = std::move(waiting_);
+        waiting_.clear();
+        for (auto const& [src, dst] : waiting)
+            refuse(src, dst, "interrupted");
+        check_idle();
     });
 }
 

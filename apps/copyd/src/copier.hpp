@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +29,9 @@ public:
         std::size_t chunk_size = 1024 * 1024;
         /// A job yields its thread after this long, so other jobs and input get a turn.
         std::chrono::microseconds slice{2000};
+        /// Copies running at once; later ones wait their turn. Each holds 3 descriptors, so
+        /// this keeps thousands of queued copies (a big glob) from failing with EMFILE.
+        std::size_t max_running = 1024;
     };
 
     copier(boost::asio::any_io_executor ex, settings s, log_file const& log);
@@ -38,7 +42,8 @@ public:
     /// Starts a copy (or refuses it with a message and a log line). Thread-safe.
     void start(std::string source, std::string destination);
 
-    /// Calls `done` with the running copies. Thread-safe.
+    /// Calls `done` with the running copies (copies waiting for a turn are not listed).
+    /// Thread-safe.
     void snapshot(std::function<void(std::vector<progress_snapshot>)> done);
 
     /// Calls `done` once no copy runs, counting copies started before this call. Thread-safe.
@@ -54,6 +59,7 @@ private:
     struct job;
 
     void begin(std::string source, std::string destination);
+    void begin_now(std::string const& source, std::string const& destination);
     void refuse(std::string const& source, std::string const& destination,
                 std::string const& reason);
     void run_slice(std::shared_ptr<job> const& j);
@@ -66,6 +72,7 @@ private:
     buffer_pool buffers_;
     // Touched only on strand_:
     std::vector<std::shared_ptr<job>> running_;
+    std::deque<std::pair<std::string, std::string>> waiting_; ///< over max_running
     std::vector<std::function<void()>> idle_waiters_;
     std::uint64_t next_id_ = 0;
     bool cancelled_ = false;

@@ -273,6 +273,16 @@ progress)
         fail "no progress lines: $(head -c 500 err.txt)"
     cmp big copy || fail "copy differs"
     ;;
+many-files)
+    # More copies than descriptors: the rest wait their turn instead of failing with EMFILE.
+    mkdir src dst
+    for i in $(seq 200); do head -c 1M /dev/zero >"src/f$i"; done
+    (
+        ulimit -n 64
+        for i in $(seq 200); do printf 'src/f%s\ndst/\n' "$i"; done | run_copyd 0
+    ) || exit 1
+    [[ $(ls dst | wc -l) == 200 ]] || fail "only $(ls dst | wc -l) of 200 copied"
+    ;;
 special-sources)
     # Across filesystems (copy_file_range: EXDEV on older kernels) and /proc files (size 0).
     shm=$(mktemp -d /dev/shm/copyd-e2e.XXXXXX) || skip "no /dev/shm"
