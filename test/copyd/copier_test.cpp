@@ -181,12 +181,17 @@ TEST_F(Copier, SnapshotListsRunningCopies) {
     copier c{ioc_.get_executor(), {.chunk_size = 4096, .slice = one_chunk}, *log_};
     c.start(path("big"), path("out"));
     std::vector<progress_snapshot> seen;
-    c.snapshot([&](std::vector<progress_snapshot> list) { seen = std::move(list); });
+    std::size_t waiting = 99;
+    c.snapshot([&](std::vector<progress_snapshot> list, std::size_t w) {
+        seen = std::move(list);
+        waiting = w;
+    });
     run_until_idle(c);
     ASSERT_EQ(seen.size(), 1U);
     EXPECT_EQ(seen[0].source, path("big"));
     EXPECT_EQ(seen[0].total, 8'000'000U);
     EXPECT_LT(seen[0].done, seen[0].total);
+    EXPECT_EQ(waiting, 0U);
 }
 
 } // namespace

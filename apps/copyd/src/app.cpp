@@ -91,12 +91,15 @@ private:
             } else if (auto const* c = std::get_if<action::start_copy>(&a)) {
                 copier_.start(c->source, c->destination);
             } else if (auto const* s = std::get_if<action::show_progress>(&a)) {
-                copier_.snapshot([then = s->then_print](std::vector<progress_snapshot> list) {
+                copier_.snapshot([then = s->then_print](std::vector<progress_snapshot> list,
+                                                        std::size_t waiting) {
                     std::string text;
                     if (list.empty())
                         text = "no copies running\n";
                     for (auto const& item : list)
                         text += format_progress(item);
+                    if (waiting > 0)
+                        text.append(std::to_string(waiting)).append(" more waiting to start\n");
                     text += then;
                     write_fd(STDOUT_FILENO, text);
                 });
@@ -137,10 +140,14 @@ private:
         progress_timer_.async_wait([this](boost::system::error_code ec) {
             if (ec)
                 return;
-            copier_.snapshot([](std::vector<progress_snapshot> list) {
+            copier_.snapshot([](std::vector<progress_snapshot> list, std::size_t waiting) {
                 std::string text;
                 for (auto const& p : list)
-                    text += "copyd: " + format_progress(p);
+                    text.append("copyd: ").append(format_progress(p));
+                if (waiting > 0)
+                    text.append("copyd: ")
+                        .append(std::to_string(waiting))
+                        .append(" more waiting to start\n");
                 write_fd(STDERR_FILENO, text);
             });
             arm_progress();

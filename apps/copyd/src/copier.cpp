@@ -173,14 +173,14 @@ void copier::cancel_all() {
     });
 }
 
-void copier::snapshot(std::function<void(std::vector<progress_snapshot>)> done) {
+void copier::snapshot(std::function<void(std::vector<progress_snapshot>, std::size_t)> done) {
     net::post(strand_, [this, done = std::move(done)] {
         std::vector<progress_snapshot> list;
         auto const now = std::chrono::steady_clock::now();
         for (auto const& j : running_)
             list.push_back(
                 {j->source, j->destination, j->done.load(), j->total.load(), now - j->started});
-        done(std::move(list));
+        done(std::move(list), waiting_.size());
     });
 }
 

@@ -42,9 +42,8 @@ public:
     /// Starts a copy (or refuses it with a message and a log line). Thread-safe.
     void start(std::string source, std::string destination);
 
-    /// Calls `done` with the running copies (copies waiting for a turn are not listed).
-    /// Thread-safe.
-    void snapshot(std::function<void(std::vector<progress_snapshot>)> done);
+    /// Calls `done` with the running copies and how many wait for a turn. Thread-safe.
+    void snapshot(std::function<void(std::vector<progress_snapshot>, std::size_t)> done);
 
     /// Calls `done` once no copy runs, counting copies started before this call. Thread-safe.
     void when_idle(std::function<void()> done);
