@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <optional>
 
 #include <sys/resource.h>
@@ -71,9 +72,9 @@ public:
                        (opt_.prompt == prompt_mode::automatic && ::isatty(0) == 1);
             session_.emplace(prompts_);
             reader_.emplace(strand_, STDIN_FILENO);
-            act(session_->start());
             reader_->start([this](std::string_view bytes) { act(session_->feed(bytes)); },
                            [this] { act(session_->end_of_input()); });
+            act(session_->start());
         });
     }
 
@@ -84,15 +85,28 @@ public:
     }
 
 private:
-    void act(std::vector<input_action> const& actions) {
-        for (auto const& a : actions) {
+    void act(std::vector<input_action> actions) {
+        for (auto& a : actions)
+            pending_.push_back(std::move(a));
+        pump();
+    }
+
+    /// Carries out input actions in order. A copy's start is awaited, so its refusal (missing
+    /// source, ...) is printed before the next prompt, and input is read only when every
+    /// action so far is done.
+    void pump() {
+        while (!awaiting_ && !pending_.empty()) {
+            auto a = std::move(pending_.front());
+            pending_.pop_front();
             if (auto const* p = std::get_if<action::print>(&a)) {
                 write_fd(STDOUT_FILENO, p->text);
             } else if (auto const* c = std::get_if<action::start_copy>(&a)) {
-                copier_.start(c->source, c->destination);
+                awaiting_ = true;
+                copier_.start(c->source, c->destination, [this] { resume(); });
             } else if (auto const* s = std::get_if<action::show_progress>(&a)) {
-                copier_.snapshot([then = s->then_print](std::vector<progress_snapshot> list,
-                                                        std::size_t waiting) {
+                awaiting_ = true;
+                copier_.snapshot([this, then = s->then_print](std::vector<progress_snapshot> list,
+                                                              std::size_t waiting) {
                     std::string text;
                     if (list.empty())
                         text = "no copies running\n";
@@ -102,6 +116,7 @@ private:
                         text.append(std::to_string(waiting)).append(" more waiting to start\n");
                     text += then;
                     write_fd(STDOUT_FILENO, text);
+                    resume();
                 });
             } else if (auto const* m = std::get_if<action::complain>(&a)) {
                 ++input_failures_;
@@ -110,6 +125,16 @@ private:
                 finish();
             }
         }
+        if (!awaiting_ && pending_.empty() && reader_)
+            reader_->read_more();
+    }
+
+    /// From the copier's strand: the awaited action is done.
+    void resume() {
+        net::post(strand_, [this] {
+            awaiting_ = false;
+            pump();
+        });
     }
 
     /// No more input: wait for the running copies, then let the io_context run dry.
@@ -128,6 +153,7 @@ private:
     }
 
     void on_signal(int signo) {
+        pending_.clear(); // read input is dropped, as unread input is
         if (prompts_ && session_ && !session_->finished())
             write_fd(STDOUT_FILENO, "\n"); // leave the shell a fresh line after the prompt
         signal_ = signo;
@@ -161,6 +187,8 @@ private:
     net::steady_timer progress_timer_;
     std::optional<input_session> session_;
     std::optional<stdin_reader> reader_;
+    std::deque<input_action> pending_;
+    bool awaiting_ = false;
     bool prompts_ = false;
     int signal_ = 0;
     int input_failures_ = 0;

@@ -41,9 +41,12 @@ copier::copier(net::any_io_executor ex, settings s, log_file const& log)
 
 copier::~copier() = default;
 
-void copier::start(std::string source, std::string destination) {
-    net::post(strand_, [this, s = std::move(source), d = std::move(destination)]() mutable {
+void copier::start(std::string source, std::string destination, std::function<void()> started) {
+    net::post(strand_, [this, s = std::move(source), d = std::move(destination),
+                        started = std::move(started)]() mutable {
         begin(std::move(s), std::move(d));
+        if (started)
+            started();
     });
 }
 

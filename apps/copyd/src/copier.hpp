@@ -39,8 +39,9 @@ public:
     copier& operator=(copier const&) = delete;
     ~copier();
 
-    /// Starts a copy (or refuses it with a message and a log line). Thread-safe.
-    void start(std::string source, std::string destination);
+    /// Starts a copy (or refuses it with a message and a log line, or queues it), then calls
+    /// `started`, on the copier's strand. Thread-safe.
+    void start(std::string source, std::string destination, std::function<void()> started = {});
 
     /// Calls `done` with the running copies and how many wait for a turn. Thread-safe.
     void snapshot(std::function<void(std::vector<progress_snapshot>, std::size_t)> done);

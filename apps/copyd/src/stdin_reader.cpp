@@ -55,12 +55,17 @@ stdin_reader::~stdin_reader() {
 void stdin_reader::start(data_handler on_data, eof_handler on_eof) {
     on_data_ = std::move(on_data);
     on_eof_ = std::move(on_eof);
-    net::post(strand_, [this] {
-        if (method_ == method::direct)
-            read_direct();
-        else
-            read_async();
-    });
+    net::post(strand_, [this] { read_more(); });
+}
+
+void stdin_reader::read_more() {
+    if (stopped_ || reading_)
+        return;
+    reading_ = true;
+    if (method_ == method::direct)
+        net::post(strand_, [this] { read_direct(); }); // posted: no recursion per piece
+    else
+        read_async();
 }
 
 void stdin_reader::stop() {
@@ -86,13 +91,13 @@ void stdin_reader::read_direct() {
     do {
         n = ::read(fd_, buffer_.data(), buffer_.size());
     } while (n < 0 && errno == EINTR);
+    reading_ = false;
     if (n <= 0) {
         stopped_ = true;
         on_eof_();
         return;
     }
     deliver(static_cast<std::size_t>(n));
-    net::post(strand_, [this] { read_direct(); });
 }
 
 void stdin_reader::read_async() {
@@ -101,16 +106,15 @@ void stdin_reader::read_async() {
     descriptor_.async_read_some(
         net::buffer(buffer_),
         net::bind_executor(strand_, [this](boost::system::error_code ec, std::size_t n) {
+            reading_ = false;
             if (stopped_)
                 return;
             if (n > 0)
                 deliver(n);
-            if (ec) {
+            if (ec && !stopped_) {
                 stopped_ = true;
                 on_eof_(); // end of input, or an error that ends it
-                return;
             }
-            read_async();
         }));
 }
 

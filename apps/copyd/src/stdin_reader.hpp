@@ -24,13 +24,16 @@ public:
     using data_handler = std::function<void(std::string_view)>;
     using eof_handler = std::function<void()>;
 
-    /// Handlers run on `strand`.
+    /// Handlers run on `strand`. After each `on_data` the reader waits for read_more(), so
+    /// a fast input (a big jobs file) never piles up faster than it is acted on.
     stdin_reader(boost::asio::strand<boost::asio::any_io_executor> strand, int fd);
     stdin_reader(stdin_reader const&) = delete;
     stdin_reader& operator=(stdin_reader const&) = delete;
     ~stdin_reader();
 
     void start(data_handler on_data, eof_handler on_eof);
+    /// Reads the next piece. Call on the strand; does nothing while a read is pending.
+    void read_more();
     /// Reads no more. Thread-safe; handlers are not called afterwards.
     void stop();
 
@@ -49,6 +52,7 @@ private:
     method method_ = method::direct;
     int saved_flags_ = -1; ///< fd's flags to put back (method::shared only)
     bool stopped_ = false;
+    bool reading_ = false;
     data_handler on_data_;
     eof_handler on_eof_;
     std::array<char, 64 * 1024> buffer_{};

@@ -92,6 +92,12 @@ send("")
 listing = expect("input the file name: ")
 if b"no copies running" not in listing and b"-> 'b.mp4'" not in listing:
     sys.exit(f"pty: empty line did not list copies: {listing!r}")
+# A refusal is reported before the next prompt, not in the middle of it.
+send("missing")
+expect("missing\r\ninput the new name: ")
+send("x")
+expect("x\r\ncopyd: cannot copy 'missing' to 'x': No such file or directory\r\n"
+       "\r\ninput the file name: ")
 send("exit")
 expect("exit\r\n")
 try:
@@ -99,8 +105,8 @@ try:
 except subprocess.TimeoutExpired:
     proc.kill()
     sys.exit("pty: copyd did not exit after 'exit'")
-if status != 0:
-    sys.exit(f"pty: exit status {status}")
+if status != 1:  # the refused copy
+    sys.exit(f"pty: exit status {status}, want 1")
 check_terminal()
 with open(os.path.join(workdir, "a.mp4"), "rb") as a, open(os.path.join(workdir, "b.mp4"), "rb") as b:
     if a.read() != b.read():
