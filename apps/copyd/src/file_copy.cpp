@@ -213,7 +213,9 @@ copy_result<void> file_copy::create_destination(std::uint64_t unique, bool allow
             ::fcntl(dst_.get(), F_SETFL, flags & ~O_NONBLOCK);
         return {};
     }
-    if (allow_tmpfile) {
+    // Linking an O_TMPFILE in needs /proc/self/fd, or AT_EMPTY_PATH, which needs
+    // CAP_DAC_READ_SEARCH: without either, use a hidden name from the start.
+    if (allow_tmpfile && (::access("/proc/self/fd", X_OK) == 0 || ::geteuid() == 0)) {
         dst_.reset(::openat(dir_.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
         if (dst_)
             return preallocate();

@@ -210,6 +210,12 @@ permissions)
     err_has "copyd: cannot copy 'a' to 'locked/y': cannot create a file in the destination directory: Permission denied"
     cmp a open/z || fail "the allowed copy failed"
     [[ ! -e open/x && -z "$(ls -A locked)" ]] || fail "refused copies left files"
+    # Without /proc an unprivileged user cannot link an O_TMPFILE in: the hidden name is used.
+    timeout 30 unshare -m --propagation private bash -c '
+        umount -l /proc || exit 77
+        printf "a\nopen/noproc\n" | setpriv --reuid=65534 --regid=65534 --clear-groups \
+            "$1" --log open/log.txt' _ "$copyd" 2>err.txt || { cat err.txt >&2; fail "copy without /proc"; }
+    cmp a open/noproc || fail "copy without /proc differs"
     ;;
 disk-full)
     need_root
