@@ -105,19 +105,20 @@ private:
                 copier_.start(c->source, c->destination, [this] { resume(); });
             } else if (auto const* s = std::get_if<action::show_progress>(&a)) {
                 awaiting_ = true;
-                copier_.snapshot([this, then = s->then_print](std::vector<progress_snapshot> list,
-                                                              std::size_t waiting) {
-                    std::string text;
-                    if (list.empty())
-                        text = "no copies running\n";
-                    for (auto const& item : list)
-                        text += format_progress(item);
-                    if (waiting > 0)
-                        text.append(std::to_string(waiting)).append(" more waiting to start\n");
-                    text += then;
-                    write_fd(STDOUT_FILENO, text);
-                    resume();
-                });
+                copier_.snapshot(
+                    [this, then = s->then_print](std::vector<progress_snapshot> const& list,
+                                                 std::size_t waiting) {
+                        std::string text;
+                        if (list.empty())
+                            text = "no copies running\n";
+                        for (auto const& item : list)
+                            text += format_progress(item);
+                        if (waiting > 0)
+                            text.append(std::to_string(waiting)).append(" more waiting to start\n");
+                        text += then;
+                        write_fd(STDOUT_FILENO, text);
+                        resume();
+                    });
             } else if (auto const* m = std::get_if<action::complain>(&a)) {
                 ++input_failures_;
                 write_fd(STDERR_FILENO, m->message + "\n");
@@ -166,7 +167,7 @@ private:
         progress_timer_.async_wait([this](boost::system::error_code ec) {
             if (ec)
                 return;
-            copier_.snapshot([](std::vector<progress_snapshot> list, std::size_t waiting) {
+            copier_.snapshot([](std::vector<progress_snapshot> const& list, std::size_t waiting) {
                 std::string text;
                 for (auto const& p : list)
                     text.append("copyd: ").append(format_progress(p));

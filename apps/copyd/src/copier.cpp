@@ -33,7 +33,7 @@ struct copier::job {
     std::atomic<bool> cancelled{false};
 };
 
-copier::copier(net::any_io_executor ex, settings s, log_file const& log)
+copier::copier(net::any_io_executor const& ex, settings s, log_file const& log)
     : strand_{net::make_strand(ex)}
     , settings_{s}
     , log_{log}

@@ -26,7 +26,7 @@ namespace netlab::copyd {
 class copier {
 public:
     struct settings {
-        std::size_t chunk_size = 1024 * 1024;
+        std::size_t chunk_size = std::size_t{1024} * 1024;
         /// A job yields its thread after this long, so other jobs and input get a turn.
         std::chrono::microseconds slice{2000};
         /// Copies running at once; later ones wait their turn. Each holds 3 descriptors, so
@@ -34,7 +34,7 @@ public:
         std::size_t max_running = 1024;
     };
 
-    copier(boost::asio::any_io_executor ex, settings s, log_file const& log);
+    copier(boost::asio::any_io_executor const& ex, settings s, log_file const& log);
     copier(copier const&) = delete;
     copier& operator=(copier const&) = delete;
     ~copier();

@@ -122,7 +122,7 @@ private:
     copy_result<std::size_t> copy_range(std::size_t len, buffer_pool& buffers);
     copy_result<void> preallocate();
 
-    static constexpr std::uint64_t preallocate_min = 1024 * 1024;
+    static constexpr std::uint64_t preallocate_min = std::uint64_t{1024} * 1024;
     copy_result<void> link_into_place();
 
     copy_plan plan_;

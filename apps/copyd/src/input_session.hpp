@@ -50,7 +50,7 @@ class input_session {
 public:
     /// `prompts`: print the seed's prompts (stdin is a terminal, or --prompt=always).
     /// Lines longer than `max_line` bytes are refused: no file name is that long.
-    explicit input_session(bool prompts, std::size_t max_line = 16 * 1024);
+    explicit input_session(bool prompts, std::size_t max_line = std::size_t{16} * 1024);
 
     /// The first prompt.
     std::vector<input_action> start();

@@ -45,7 +45,7 @@ SIGINT/SIGTERM (running copies are cancelled and leave no temporary files).
 
 Options)";
 
-std::string trim(std::string s) {
+std::string trim(std::string const& s) {
     auto const first = s.find_first_not_of(" \t");
     auto const last = s.find_last_not_of(" \t");
     return first == std::string::npos ? std::string{} : s.substr(first, last - first + 1);
@@ -71,7 +71,7 @@ boost::system::result<std::size_t, std::error_code> parse_size(std::string const
     else if (suffix == "K" || suffix == "k" || suffix == "KiB")
         scale = 1024;
     else if (suffix == "M" || suffix == "MiB")
-        scale = 1024 * 1024;
+        scale = std::uint64_t{1024} * 1024;
     else
         return std::make_error_code(std::errc::invalid_argument);
     if (value == 0 || value > max_chunk_size / scale)

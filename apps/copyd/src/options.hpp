@@ -17,8 +17,8 @@ namespace netlab::copyd {
 enum class prompt_mode { automatic, always, never };
 
 /// Default bytes per copy_file_range call or read/write pair (see README: measured).
-inline constexpr std::size_t default_chunk_size = 1024 * 1024;
-inline constexpr std::size_t max_chunk_size = 64 * 1024 * 1024;
+inline constexpr std::size_t default_chunk_size = std::size_t{1024} * 1024;
+inline constexpr std::size_t max_chunk_size = std::size_t{64} * 1024 * 1024;
 
 struct options {
     prompt_mode prompt = prompt_mode::automatic;

@@ -55,7 +55,7 @@ private:
     bool reading_ = false;
     data_handler on_data_;
     eof_handler on_eof_;
-    std::array<char, 64 * 1024> buffer_{};
+    std::array<char, std::size_t{64} * 1024> buffer_{};
 };
 
 } // namespace netlab::copyd
