@@ -211,12 +211,15 @@ permissions)
     cmp a open/z || fail "the allowed copy failed"
     [[ ! -e open/x && -z "$(ls -A locked)" ]] || fail "refused copies left files"
     # Without /proc an unprivileged user cannot link an O_TMPFILE in: the hidden name is used.
-    timeout 30 unshare -m --propagation private bash -c '
-        umount -l /proc || exit 77
-        # (LeakSanitizer needs /proc: off for this run when the binary is an ASan build.)
-        printf "a\nopen/noproc\n" | ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-            setpriv --reuid=65534 --regid=65534 --clear-groups "$1" --log open/log.txt' _ "$copyd" 2>err.txt || { cat err.txt >&2; fail "copy without /proc"; }
-    cmp a open/noproc || fail "copy without /proc differs"
+    # (Sanitizer runtimes read their options and threads from /proc: release builds only.)
+    if ! grep -qaE '__(asan|tsan)_init' "$copyd"; then
+        timeout 30 unshare -m --propagation private bash -c '
+            umount -l /proc || exit 1
+            printf "a\nopen/noproc\n" |
+                setpriv --reuid=65534 --regid=65534 --clear-groups "$1" --log open/log.txt
+            ' _ "$copyd" 2>err.txt || { cat err.txt >&2; fail "copy without /proc"; }
+        cmp a open/noproc || fail "copy without /proc differs"
+    fi
     ;;
 disk-full)
     need_root
