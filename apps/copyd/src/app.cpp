@@ -1,0 +1,215 @@
+#include "app.hpp"
+
+#include "copier.hpp"
+#include "input_session.hpp"
+#include "stdin_reader.hpp"
+
+#include <netlab/asio/run.hpp>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace netlab::copyd {
+namespace net = boost::asio;
+namespace {
+
+/// How many copies may run at once: each holds 3 descriptors. The soft descriptor limit is
+/// raised to the hard one first (1024 by default is low for a copier fed a big glob).
+std::size_t running_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return 64;
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    // Room for stdin/out/err, the log, epoll, eventfd, signal pipe and a margin.
+    auto const fds = lim.rlim_cur == RLIM_INFINITY ? rlim_t{1} << 20 : lim.rlim_cur;
+    return static_cast<std::size_t>(
+        std::clamp<rlim_t>((fds - std::min<rlim_t>(fds, 32)) / 3, 1, 1024));
+}
+
+/// Wires stdin, the prompt state machine, the copier, signals and the progress timer. All of
+/// its own state lives on `strand_`.
+class application {
+public:
+    application(net::io_context& ioc, options const& opt, log_file const& log)
+        : opt_{opt}
+        , strand_{net::make_strand(ioc.get_executor())}
+        , copier_{ioc.get_executor(),
+                  {.chunk_size = opt.chunk_size, .max_running = running_limit()},
+                  log}
+        , signals_{strand_, SIGINT, SIGTERM}
+        , progress_timer_{strand_} {}
+
+    void start() {
+        net::post(strand_, [this] {
+            signals_.async_wait([this](boost::system::error_code ec, int signo) {
+                if (!ec)
+                    on_signal(signo);
+            });
+            if (opt_.progress)
+                arm_progress();
+            if (!opt_.copies.empty()) {
+                for (auto const& [src, dst] : opt_.copies)
+                    copier_.start(src, dst);
+                finish();
+                return;
+            }
+            prompts_ = opt_.prompt == prompt_mode::always ||
+                       (opt_.prompt == prompt_mode::automatic && ::isatty(0) == 1);
+            session_.emplace(prompts_);
+            reader_.emplace(strand_, STDIN_FILENO);
+            reader_->start([this](std::string_view bytes) { act(session_->feed(bytes)); },
+                           [this] { act(session_->end_of_input()); });
+            act(session_->start());
+        });
+    }
+
+    int exit_status() const {
+        if (signal_ != 0)
+            return 128 + signal_;
+        return copier_.failures() > 0 || input_failures_ > 0 ? 1 : 0;
+    }
+
+private:
+    void act(std::vector<input_action> actions) {
+        for (auto& a : actions)
+            pending_.push_back(std::move(a));
+        pump();
+    }
+
+    /// Carries out input actions in order. A copy's start is awaited, so its refusal (missing
+    /// source, ...) is printed before the next prompt, and input is read only when every
+    /// action so far is done.
+    void pump() {
+        while (!awaiting_ && !pending_.empty()) {
+            auto a = std::move(pending_.front());
+            pending_.pop_front();
+            if (auto const* p = std::get_if<action::print>(&a)) {
+                write_fd(STDOUT_FILENO, p->text);
+            } else if (auto const* c = std::get_if<action::start_copy>(&a)) {
+                awaiting_ = true;
+                copier_.start(c->source, c->destination, [this] { resume(); });
+            } else if (auto const* s = std::get_if<action::show_progress>(&a)) {
+                awaiting_ = true;
+                copier_.snapshot(
+                    [this, then = s->then_print](std::vector<progress_snapshot> const& list,
+                                                 std::size_t waiting) {
+                        std::string text;
+                        if (list.empty())
+                            text = "no copies running\n";
+                        for (auto const& item : list)
+                            text += format_progress(item);
+                        if (waiting > 0)
+                            text.append(std::to_string(waiting)).append(" more waiting to start\n");
+                        text += then;
+                        write_fd(STDOUT_FILENO, text);
+                        resume();
+                    });
+            } else if (auto const* m = std::get_if<action::complain>(&a)) {
+                ++input_failures_;
+                write_fd(STDERR_FILENO, m->message + "\n");
+            } else if (std::holds_alternative<action::finish>(a)) {
+                finish();
+            }
+        }
+        if (!awaiting_ && pending_.empty() && reader_)
+            reader_->read_more();
+    }
+
+    /// From the copier's strand: the awaited action is done.
+    void resume() {
+        net::post(strand_, [this] {
+            awaiting_ = false;
+            pump();
+        });
+    }
+
+    /// No more input: wait for the running copies, then let the io_context run dry.
+    void finish() {
+        if (reader_)
+            reader_->stop();
+        copier_.when_idle([this] { net::post(strand_, [this] { shut_down(); }); });
+    }
+
+    void shut_down() {
+        boost::system::error_code ignored;
+        signals_.cancel(ignored);
+        progress_timer_.cancel();
+        if (reader_)
+            reader_->stop();
+    }
+
+    void on_signal(int signo) {
+        pending_.clear(); // read input is dropped, as unread input is
+        if (prompts_ && session_ && !session_->finished())
+            write_fd(STDOUT_FILENO, "\n"); // leave the shell a fresh line after the prompt
+        signal_ = signo;
+        copier_.cancel_all();
+        finish();
+    }
+
+    void arm_progress() {
+        progress_timer_.expires_after(opt_.progress_interval);
+        progress_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec)
+                return;
+            copier_.snapshot([](std::vector<progress_snapshot> const& list, std::size_t waiting) {
+                std::string text;
+                for (auto const& p : list)
+                    text.append("copyd: ").append(format_progress(p));
+                if (waiting > 0)
+                    text.append("copyd: ")
+                        .append(std::to_string(waiting))
+                        .append(" more waiting to start\n");
+                write_fd(STDERR_FILENO, text);
+            });
+            arm_progress();
+        });
+    }
+
+    options const& opt_;
+    net::strand<net::any_io_executor> strand_;
+    copier copier_;
+    net::signal_set signals_;
+    net::steady_timer progress_timer_;
+    std::optional<input_session> session_;
+    std::optional<stdin_reader> reader_;
+    std::deque<input_action> pending_;
+    bool awaiting_ = false;
+    bool prompts_ = false;
+    int signal_ = 0;
+    int input_failures_ = 0;
+};
+
+} // namespace
+
+int run(options const& opt) {
+    auto const start = log_file::clock::now();
+    auto log = log_file::open(opt.log_path, start);
+    if (!log) {
+        write_fd(STDERR_FILENO, "copyd: cannot open log file '" + opt.log_path +
+                                    "': " + log.error().message() + "\n");
+        return 1;
+    }
+    net::io_context ioc;
+    application app{ioc, opt, *log};
+    app.start();
+    netlab::asio::run(ioc, opt.threads ? opt.threads : netlab::asio::default_thread_count());
+    return app.exit_status();
+}
+
+} // namespace netlab::copyd

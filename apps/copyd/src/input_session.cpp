@@ -1,0 +1,118 @@
+#include "input_session.hpp"
+
+#include <netlab/common/copy_log.hpp>
+
+namespace netlab::copyd {
+
+input_session::input_session(bool prompts, std::size_t max_line)
+    : prompts_{prompts}
+    , max_line_{max_line} {}
+
+std::string_view input_session::current_prompt() const noexcept {
+    switch (state_) {
+    case state::want_source:
+        return source_prompt;
+    case state::want_destination:
+        return destination_prompt;
+    case state::done:
+        break;
+    }
+    return {};
+}
+
+void input_session::prompt(std::vector<input_action>& out) const {
+    if (prompts_ && state_ != state::done)
+        out.emplace_back(action::print{std::string{current_prompt()}});
+}
+
+std::vector<input_action> input_session::start() {
+    std::vector<input_action> out;
+    prompt(out);
+    return out;
+}
+
+std::vector<input_action> input_session::feed(std::string_view bytes) {
+    std::vector<input_action> out;
+    while (!bytes.empty() && state_ != state::done) {
+        auto const nl = bytes.find('\n');
+        std::string_view const piece = bytes.substr(0, nl);
+        if (!overlong_) {
+            if (partial_.size() + piece.size() > max_line_ + 1) { // +1: a '\r' may follow
+                overlong_ = true;
+                partial_.clear();
+            } else {
+                partial_.append(piece);
+            }
+        }
+        if (nl == std::string_view::npos)
+            break;
+        bytes.remove_prefix(nl + 1);
+        if (overlong_) {
+            overlong_ = false;
+            out.emplace_back(action::complain{
+                "copyd: input line longer than " + std::to_string(max_line_) + " bytes ignored" +
+                (state_ == state::want_destination
+                     ? " (so is its source '" + copy_log::escape(source_) + "')"
+                     : std::string{})});
+            state_ = state::want_source;
+            prompt(out);
+            continue;
+        }
+        std::string line = std::move(partial_);
+        partial_.clear();
+        on_line(line, out);
+    }
+    return out;
+}
+
+std::vector<input_action> input_session::end_of_input() {
+    std::vector<input_action> out;
+    if (state_ == state::done)
+        return out;
+    if (!partial_.empty() && !overlong_) {
+        std::string line = std::move(partial_);
+        partial_.clear();
+        on_line(line, out);
+    }
+    if (state_ == state::want_destination)
+        out.emplace_back(action::complain{"copyd: input ended after source '" +
+                                          copy_log::escape(source_) +
+                                          "' without a destination; not copied"});
+    if (prompts_ && state_ != state::done)
+        out.emplace_back(action::print{"\n"}); // end the prompt's line, as shells do
+    if (state_ != state::done) {
+        state_ = state::done;
+        out.emplace_back(action::finish{});
+    }
+    return out;
+}
+
+void input_session::on_line(std::string_view line, std::vector<input_action>& out) {
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    if (line == "exit") {
+        state_ = state::done;
+        out.emplace_back(action::finish{});
+        return;
+    }
+    if (line.empty()) {
+        // No file has an empty name, so an empty line cannot be mistaken for one.
+        if (prompts_)
+            out.emplace_back(action::show_progress{std::string{current_prompt()}});
+        return;
+    }
+    if (state_ == state::want_source) {
+        source_ = line;
+        state_ = state::want_destination;
+        prompt(out);
+        return;
+    }
+    out.emplace_back(action::start_copy{std::move(source_), std::string{line}});
+    source_.clear();
+    state_ = state::want_source;
+    if (prompts_)
+        out.emplace_back(action::print{"\n"});
+    prompt(out);
+}
+
+} // namespace netlab::copyd
