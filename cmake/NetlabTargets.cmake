@@ -33,16 +33,3 @@ function(netlab_add_app)
         set_tests_properties(smoke.${ARG_NAME}.bad-option PROPERTIES LABELS "unit;smoke")
     endif()
 endfunction()
-
-# Heavy Boost headers precompiled once per core library.
-function(netlab_asio_pch target)
-    target_precompile_headers(${target} PRIVATE
-        <boost/asio/any_io_executor.hpp>
-        <boost/asio/io_context.hpp>
-        <boost/asio/strand.hpp>
-        <boost/asio/steady_timer.hpp>
-        <boost/system/error_code.hpp>
-        <string>
-        <vector>
-        <memory>)
-endfunction()
