@@ -1,0 +1,82 @@
+// webd: wiring only. Options -> root, log, server -> signals -> run.
+#include "access_log.hpp"
+#include "config.hpp"
+#include "root_directory.hpp"
+#include "server.hpp"
+#include "systemd.hpp"
+
+#include <netlab/asio/run.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <functional>
+#include <iostream>
+
+#include <sys/resource.h>
+
+namespace {
+
+// Thousands of keep-alive connections need thousands of descriptors: take the hard limit.
+void raise_fd_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    namespace net = boost::asio;
+    namespace webd = netlab::webd;
+    auto const parsed = webd::parse_config(argc, argv);
+    if (!parsed.cfg)
+        return parsed.exit_code;
+    auto const& cfg = *parsed.cfg;
+    try {
+        std::signal(SIGPIPE, SIG_IGN); // sendfile(2) to a closed peer must be an error, not death
+        raise_fd_limit();
+        webd::root_directory root{cfg.root, cfg.follow_outside_symlinks};
+        webd::access_log log{cfg.access_log};
+        net::io_context ioc{static_cast<int>(cfg.threads)};
+        webd::server server{ioc, cfg, root, log};
+        server.listen(webd::systemd::listen_fds());
+
+        // First SIGTERM/SIGINT: drain gracefully; a second one: stop now.
+        net::signal_set stop_signals{ioc, SIGINT, SIGTERM};
+        stop_signals.async_wait([&](boost::system::error_code ec, int) {
+            if (ec)
+                return;
+            webd::systemd::notify("STOPPING=1");
+            server.stop();
+            stop_signals.async_wait([&](boost::system::error_code again, int) {
+                if (!again)
+                    ioc.stop();
+            });
+        });
+        net::signal_set hup{ioc, SIGHUP};
+        std::function<void(boost::system::error_code, int)> on_hup =
+            [&](boost::system::error_code ec, int) {
+                if (ec)
+                    return;
+                if (!log.reopen())
+                    std::cerr << "webd: cannot reopen the access log " << cfg.access_log << '\n';
+                hup.async_wait(on_hup);
+            };
+        hup.async_wait(on_hup);
+
+        server.start();
+        std::cout << "The TCP server is ready to receive." << std::endl;
+        std::cerr << "webd: serving " << cfg.root << " on " << server.describe_listeners()
+                  << " with " << cfg.threads << " thread(s)\n";
+        webd::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
+        netlab::asio::run(ioc, cfg.threads);
+        return 0;
+    } catch (std::exception const& e) {
+        std::cerr << "webd: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,666 @@
+#include "server.hpp"
+
+#include "access_log.hpp"
+#include "request_handler.hpp"
+#include "request_reader.hpp"
+
+#include <netlab/common/http.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <iostream>
+#include <span>
+#include <system_error>
+#include <unordered_map>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace netlab::webd {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using net::awaitable;
+using steady = std::chrono::steady_clock;
+using strand_type = net::strand<net::io_context::executor_type>;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+/// Files up to this size go out in one writev with the head; larger ones by sendfile.
+constexpr std::uint64_t small_file_limit = 32 * 1024;
+/// sendfile(2) count per call, and how many calls before yielding to other connections.
+constexpr std::size_t sendfile_chunk = 1024 * 1024;
+constexpr int sendfile_calls_per_turn = 8;
+/// Read buffer while idle; it grows for large heads (to the header limit) and shrinks back.
+constexpr std::size_t idle_buffer = 1024;
+
+struct date_text {
+    std::int64_t second = 0;
+    char http[29]{};
+};
+
+std::shared_ptr<date_text const> make_date(std::int64_t second) {
+    auto d = std::make_shared<date_text>();
+    d->second = second;
+    http::format_http_date(http::sys_seconds{std::chrono::seconds{second}}, d->http);
+    return d;
+}
+
+std::int64_t now_second() {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())
+        .time_since_epoch()
+        .count();
+}
+
+bool would_block(int err) {
+    return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+void log_error(std::string_view what) {
+    std::string line = "webd: ";
+    line += what;
+    line += '\n';
+    std::cerr << line << std::flush;
+}
+
+} // namespace
+
+class connection;
+
+/// Everything connections share: immutable after start, or atomic, or touched only on `strand`.
+struct server::state : std::enable_shared_from_this<server::state> {
+    state(net::io_context& io, config const& c, file_opener& f, access_log& l)
+        : ioc{io}
+        , cfg{c}
+        , files{f}
+        , log{l}
+        , strand{net::make_strand(io)}
+        , date_timer{strand}
+        , drain_timer{strand} {
+        hopts.max_body = cfg.max_body;
+        date.store(make_date(now_second()));
+    }
+
+    net::io_context& ioc;
+    config const cfg;
+    file_opener& files;
+    access_log& log;
+    handler_options hopts;
+    reader_limits limits;
+    strand_type strand; // acceptors, registry, timers below
+    std::vector<tcp::acceptor> acceptors;
+    net::steady_timer date_timer;
+    net::steady_timer drain_timer;
+    std::atomic<std::shared_ptr<date_text const>> date;
+    std::atomic<std::size_t> open_connections{0};
+    std::atomic<bool> draining{false};
+    std::atomic<bool> finished{false};
+    std::unordered_map<connection*, std::weak_ptr<connection>> registry; // on strand only
+    steady::time_point last_accept_error{};
+
+    awaitable<void> accept_loop(std::size_t index);
+    awaitable<void> date_loop();
+    void connection_closed(connection* c);
+    void finish();
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    connection(tcp::socket socket, std::shared_ptr<server::state> st)
+        : socket_{std::move(socket)}
+        , timer_{socket_.get_executor()}
+        , st_{std::move(st)}
+        , reader_{st_->limits} {}
+
+    void start() {
+        boost::system::error_code ec;
+        socket_.non_blocking(true, ec);
+        socket_.set_option(tcp::no_delay(true), ec);
+        auto const ep = socket_.remote_endpoint(ec);
+        if (!ec && st_->log.enabled()) {
+            auto addr = ep.address();
+            if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+                addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
+            remote_ = addr.to_string();
+        }
+        auto const on_done = [](std::exception_ptr e) {
+            if (!e)
+                return;
+            try {
+                std::rethrow_exception(e);
+            } catch (std::exception const& x) {
+                log_error(std::string{"connection failed: "} + x.what());
+            }
+        };
+        deadline_ = steady::now() + st_->cfg.header_timeout;
+        net::co_spawn(socket_.get_executor(), run(shared_from_this()), on_done);
+        net::co_spawn(socket_.get_executor(), watchdog(shared_from_this()), on_done);
+    }
+
+    net::any_io_executor get_executor() { return socket_.get_executor(); }
+
+    /// On this connection's strand: the server is stopping.
+    void drain() {
+        draining_ = true;
+        if (phase_ == phase::idle) {
+            boost::system::error_code ec;
+            socket_.cancel(ec);
+        }
+    }
+
+private:
+    enum class phase { idle, reading, writing };
+
+    // Each coroutine takes `self` by value: the frame keeps the connection alive.
+    static awaitable<void> run(std::shared_ptr<connection> self) { co_await self->serve(); }
+    static awaitable<void> watchdog(std::shared_ptr<connection> self) { co_await self->watch(); }
+
+    /// Moving a deadline later costs nothing (the watchdog re-checks when it wakes); moving
+    /// it earlier than the armed expiry wakes the watchdog to re-arm.
+    void set_deadline(steady::time_point t) {
+        deadline_ = t;
+        if (t < armed_)
+            timer_.cancel();
+    }
+
+    awaitable<void> watch() {
+        while (!closed_) {
+            armed_ = deadline_;
+            timer_.expires_at(armed_);
+            co_await timer_.async_wait(use_tuple); // expiry or a re-arm: both re-check below
+            if (closed_)
+                break;
+            if (steady::now() >= deadline_) {
+                timed_out_ = true;
+                deadline_ = steady::time_point::max();
+                boost::system::error_code ignored;
+                socket_.cancel(ignored);
+            }
+        }
+    }
+
+    /// Waits until the socket is readable/writable; false on error, timeout or drain.
+    awaitable<bool> wait(tcp::socket::wait_type w) {
+        if (timed_out_ || closed_)
+            co_return false;
+        auto [ec] = co_await socket_.async_wait(w, use_tuple);
+        co_return !ec && !timed_out_;
+    }
+
+    std::string_view current_date() {
+        auto const sec = now_second();
+        if (!date_ || date_->second != sec) {
+            auto shared = st_->date.load(std::memory_order_acquire);
+            date_ = shared && shared->second == sec ? std::move(shared) : make_date(sec);
+        }
+        return {date_->http, sizeof date_->http};
+    }
+
+    /// Reads more bytes into the buffer; false when the connection ends (EOF, error, timeout,
+    /// drain while idle).
+    awaitable<bool> read_more() {
+        if (timed_out_ || closed_)
+            co_return false;
+        auto const max_buffer = st_->limits.header + idle_buffer;
+        if (begin_ == end_) {
+            begin_ = end_ = 0;
+            if (buffer_.size() != idle_buffer)
+                std::vector<char>(idle_buffer).swap(buffer_); // idle connections stay small
+        } else if (end_ == buffer_.size()) {
+            if (begin_ > 0) {
+                std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_),
+                          buffer_.begin() + static_cast<std::ptrdiff_t>(end_), buffer_.begin());
+                end_ -= begin_;
+                begin_ = 0;
+            } else if (buffer_.size() < max_buffer) {
+                buffer_.resize(std::min(buffer_.size() * 2, max_buffer));
+            } else {
+                co_return false; // cannot happen: the reader stops at the header limit first
+            }
+        }
+        phase_ = begin_ == end_ ? phase::idle : phase::reading;
+        if (phase_ == phase::idle && draining_)
+            co_return false;
+        auto [ec, n] = co_await socket_.async_read_some(
+            net::buffer(buffer_.data() + end_, buffer_.size() - end_), use_tuple);
+        phase_ = phase::reading;
+        if (ec || timed_out_)
+            co_return false;
+        end_ += n;
+        co_return true;
+    }
+
+    /// Writes all of `bufs` without blocking a thread; false on error or send timeout.
+    awaitable<bool> write_all(std::array<net::const_buffer, 2> bufs) {
+        std::size_t first = 0;
+        while (first < bufs.size()) {
+            boost::system::error_code ec;
+            auto n = socket_.write_some(
+                std::span<net::const_buffer const>{bufs.data() + first, bufs.size() - first}, ec);
+            sent_ += n;
+            while (n > 0 && first < bufs.size()) {
+                auto const take = std::min(n, bufs[first].size());
+                bufs[first] += take;
+                n -= take;
+                if (bufs[first].size() == 0)
+                    ++first;
+            }
+            while (first < bufs.size() && bufs[first].size() == 0)
+                ++first;
+            if (first == bufs.size())
+                co_return true;
+            if (ec && ec != net::error::would_block)
+                co_return false;
+            if (ec) {
+                set_deadline(steady::now() + st_->cfg.send_timeout);
+                if (!co_await wait(tcp::socket::wait_write))
+                    co_return false;
+            }
+        }
+        co_return true;
+    }
+
+    /// Sends `length` bytes of `file` from `offset` with sendfile(2), waiting for the socket's
+    /// readiness on this strand; the send timeout restarts with every byte of progress.
+    awaitable<bool> send_file(int file, std::uint64_t offset, std::uint64_t length) {
+        auto off = static_cast<off_t>(offset);
+        int calls = 0;
+        while (length > 0) {
+            auto const count =
+                static_cast<std::size_t>(std::min<std::uint64_t>(length, sendfile_chunk));
+            auto const n = ::sendfile(socket_.native_handle(), file, &off, count);
+            if (n > 0) {
+                length -= static_cast<std::uint64_t>(n);
+                file_sent_ += static_cast<std::uint64_t>(n);
+                if (++calls == sendfile_calls_per_turn && length > 0) {
+                    calls = 0; // a fast reader must not starve the other connections
+                    co_await net::post(socket_.get_executor(), net::use_awaitable);
+                    if (timed_out_)
+                        co_return false;
+                }
+                continue;
+            }
+            if (n == 0)
+                co_return false; // the file shrank under us: the promised length cannot be met
+            if (errno == EINTR)
+                continue;
+            if (!would_block(errno))
+                co_return false;
+            set_deadline(steady::now() + st_->cfg.send_timeout);
+            if (!co_await wait(tcp::socket::wait_write))
+                co_return false;
+        }
+        co_return true;
+    }
+
+    awaitable<bool> send_response(response& res) {
+        phase_ = phase::writing;
+        sent_ = 0;
+        file_sent_ = 0;
+        if (!res.file) {
+            co_return co_await write_all({net::buffer(res.head), net::buffer(res.body)});
+        }
+        if (res.file_length <= small_file_limit) {
+            // Small file: read it and send head and body in one writev.
+            scratch_.resize(static_cast<std::size_t>(res.file_length));
+            std::size_t got = 0;
+            while (got < scratch_.size()) {
+                auto const n = ::pread(res.file.get(), scratch_.data() + got, scratch_.size() - got,
+                                       static_cast<off_t>(res.file_offset + got));
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    co_return false; // shrank or unreadable: cannot honour Content-Length
+                got += static_cast<std::size_t>(n);
+            }
+            co_return co_await write_all({net::buffer(res.head), net::buffer(scratch_)});
+        }
+        // Large file: the head is corked (MSG_MORE) so it leaves with the first file bytes.
+        std::string_view head = res.head;
+        while (!head.empty()) {
+            auto const n =
+                ::send(socket_.native_handle(), head.data(), head.size(), MSG_MORE | MSG_NOSIGNAL);
+            if (n >= 0) {
+                head.remove_prefix(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (errno == EINTR)
+                continue;
+            if (!would_block(errno))
+                co_return false;
+            set_deadline(steady::now() + st_->cfg.send_timeout);
+            if (!co_await wait(tcp::socket::wait_write))
+                co_return false;
+        }
+        co_return co_await send_file(res.file.get(), res.file_offset, res.file_length);
+    }
+
+    void log_exchange(request_head const* head, unsigned status, std::uint64_t bytes) {
+        if (!st_->log.enabled())
+            return;
+        access_entry e;
+        e.remote = remote_;
+        e.time = http::sys_seconds{std::chrono::seconds{now_second()}};
+        if (head != nullptr) {
+            e.method = head->method;
+            e.target = head->target;
+            e.version = head->version;
+            e.referer = head->referer;
+            e.user_agent = head->user_agent;
+        }
+        e.status = status;
+        e.bytes = bytes;
+        st_->log.write(format_combined(e));
+    }
+
+    /// Sends a response that ends the connection, without waiting for a slow reader.
+    void send_final_error(unsigned status) {
+        auto const res = make_error_response(status, {current_date(), true}, false, st_->hopts);
+        std::array<iovec, 2> iov{iovec{const_cast<char*>(res.head.data()), res.head.size()},
+                                 iovec{const_cast<char*>(res.body.data()), res.body.size()}};
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = iov.size();
+        auto const n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        auto const body_sent = n > static_cast<ssize_t>(res.head.size())
+                                   ? static_cast<std::uint64_t>(n) - res.head.size()
+                                   : 0;
+        log_exchange(nullptr, status, body_sent);
+    }
+
+    /// Skips a request body of `length` bytes; false if the connection ended first.
+    awaitable<bool> discard(std::uint64_t length) {
+        while (length > 0) {
+            auto const have = std::min<std::uint64_t>(length, end_ - begin_);
+            begin_ += static_cast<std::size_t>(have);
+            length -= have;
+            if (length == 0)
+                break;
+            if (!co_await read_more())
+                co_return false;
+        }
+        co_return true;
+    }
+
+    awaitable<void> serve() {
+        bool first_request = true;
+        for (;;) {
+            // 1. A complete request head.
+            request_reader::outcome out;
+            for (;;) {
+                if (begin_ != end_) {
+                    out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
+                    if (out.status != request_reader::state::need_more)
+                        break;
+                }
+                bool const partial = begin_ != end_;
+                auto const now = steady::now();
+                if (!partial) {
+                    // Idle: the keep-alive timeout (or, before the first request, the
+                    // header timeout). A request that starts must then finish its head
+                    // within the header timeout, however slowly its bytes trickle in.
+                    set_deadline(now + (first_request ? st_->cfg.header_timeout
+                                                      : st_->cfg.keepalive_timeout));
+                    head_deadline_set_ = false;
+                } else if (!head_deadline_set_) {
+                    set_deadline(now + st_->cfg.header_timeout);
+                    head_deadline_set_ = true;
+                }
+                if (!co_await read_more()) {
+                    if (timed_out_ && begin_ != end_)
+                        send_final_error(408);
+                    co_return close();
+                }
+            }
+            head_deadline_set_ = false;
+            if (out.status == request_reader::state::error) {
+                send_final_error(out.error_status);
+                co_return close();
+            }
+            first_request = false;
+
+            // 2. The response, decided without I/O.
+            auto const& head = reader_.head();
+            begin_ += out.consumed;
+            auto res = handle_request(
+                head, st_->files, {current_date(), draining_ || st_->draining.load()}, st_->hopts);
+            if (res.keep_alive && res.discard_body > 0) {
+                set_deadline(steady::now() + st_->cfg.header_timeout);
+                if (!co_await discard(res.discard_body))
+                    co_return close();
+            }
+
+            // 3. Send it; one write in flight, responses in request order.
+            bool const sent = co_await send_response(res);
+            auto const body_bytes = res.file && res.file_length > small_file_limit
+                                        ? file_sent_
+                                        : (sent_ > res.head.size() ? sent_ - res.head.size() : 0);
+            log_exchange(&head, res.status, body_bytes);
+            reader_.reset();
+            if (!sent || !res.keep_alive)
+                co_return close();
+        }
+    }
+
+    void close() {
+        if (closed_)
+            return;
+        closed_ = true;
+        phase_ = phase::idle;
+        boost::system::error_code ec;
+        timer_.cancel();
+        // Graceful close: a peer that pipelined more requests must still read our last reply,
+        // so shut down our side first instead of resetting with unread input.
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        socket_.close(ec);
+        st_->connection_closed(this);
+    }
+
+    tcp::socket socket_;
+    net::steady_timer timer_;
+    std::shared_ptr<server::state> st_;
+    request_reader reader_;
+    std::vector<char> buffer_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    std::vector<char> scratch_;
+    std::string remote_;
+    std::shared_ptr<date_text const> date_;
+    steady::time_point deadline_ = steady::time_point::max();
+    steady::time_point armed_ = steady::time_point::max();
+    std::uint64_t sent_ = 0;
+    std::uint64_t file_sent_ = 0;
+    phase phase_ = phase::idle;
+    bool head_deadline_set_ = false;
+    bool timed_out_ = false;
+    bool draining_ = false;
+    bool closed_ = false;
+};
+
+awaitable<void> server::state::accept_loop(std::size_t index) {
+    auto self = shared_from_this();
+    auto& acceptor = acceptors[index];
+    net::steady_timer backoff{strand};
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(net::make_strand(ioc), use_tuple);
+        if (ec == net::error::operation_aborted || !acceptor.is_open())
+            co_return;
+        if (ec) {
+            // EMFILE, ENOBUFS...: back off instead of spinning or dying; log once a second.
+            auto const now = steady::now();
+            if (now - last_accept_error > std::chrono::seconds{1}) {
+                last_accept_error = now;
+                log_error("accept: " + ec.message());
+            }
+            backoff.expires_after(std::chrono::milliseconds{100});
+            co_await backoff.async_wait(use_tuple);
+            continue;
+        }
+        if (open_connections.load() >= cfg.max_connections) {
+            boost::system::error_code ignored;
+            socket.close(ignored); // over the cap: refuse at once rather than queue
+            continue;
+        }
+        ++open_connections;
+        auto c = std::make_shared<connection>(std::move(socket), self);
+        registry.emplace(c.get(), c);
+        c->start();
+    }
+}
+
+awaitable<void> server::state::date_loop() {
+    auto self = shared_from_this();
+    for (;;) {
+        // Wake just after each second boundary and publish the new Date value.
+        auto const now = std::chrono::system_clock::now();
+        auto const next =
+            std::chrono::ceil<std::chrono::seconds>(now + std::chrono::milliseconds{1});
+        date_timer.expires_after(next - now);
+        auto [ec] = co_await date_timer.async_wait(use_tuple);
+        if (ec || draining.load())
+            co_return;
+        date.store(make_date(now_second()), std::memory_order_release);
+    }
+}
+
+void server::state::connection_closed(connection* c) {
+    net::post(strand, [self = shared_from_this(), c] {
+        self->registry.erase(c);
+        if (--self->open_connections == 0 && self->draining.load())
+            self->finish();
+    });
+}
+
+void server::state::finish() {
+    if (finished.exchange(true))
+        return;
+    drain_timer.cancel();
+    ioc.stop();
+}
+
+server::server(net::io_context& ioc, config const& cfg, file_opener& files, access_log& log)
+    : state_{std::make_shared<state>(ioc, cfg, files, log)} {}
+
+server::~server() = default;
+
+void server::listen(std::vector<int> const& inherited) {
+    auto& st = *state_;
+    for (int const fd : inherited) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+            throw std::system_error{errno, std::generic_category(), "inherited socket"};
+        tcp::acceptor acc{st.strand};
+        acc.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd);
+        st.acceptors.push_back(std::move(acc));
+    }
+    if (!inherited.empty())
+        return;
+
+    auto open_one = [&](tcp::endpoint const& ep, bool dual_stack) {
+        tcp::acceptor acc{st.strand};
+        acc.open(ep.protocol());
+        acc.set_option(tcp::acceptor::reuse_address(true));
+        if (ep.protocol() == tcp::v6())
+            acc.set_option(net::ip::v6_only(!dual_stack));
+        acc.bind(ep);
+        acc.listen(net::socket_base::max_listen_connections);
+        st.acceptors.push_back(std::move(acc));
+    };
+    try {
+        if (st.cfg.bind.empty()) {
+            try {
+                open_one({tcp::v6(), st.cfg.port}, true);
+            } catch (boost::system::system_error const& e) {
+                // No IPv6 on this host: IPv4 only.
+                if (e.code() != net::error::address_family_not_supported)
+                    throw;
+                open_one({tcp::v4(), st.cfg.port}, false);
+            }
+        } else {
+            boost::system::error_code ec;
+            auto const addr = net::ip::make_address(st.cfg.bind, ec);
+            if (ec)
+                throw std::system_error{std::make_error_code(std::errc::invalid_argument),
+                                        "--bind " + st.cfg.bind + " is not an IP address"};
+            open_one({addr, st.cfg.port}, false);
+        }
+    } catch (boost::system::system_error const& e) {
+        throw std::system_error{std::error_code{e.code().value(), std::generic_category()},
+                                "cannot listen on port " + std::to_string(st.cfg.port)};
+    }
+}
+
+std::string server::describe_listeners() const {
+    std::string out;
+    for (auto const& acc : state_->acceptors) {
+        boost::system::error_code ec;
+        auto const ep = acc.local_endpoint(ec);
+        if (!out.empty())
+            out += ", ";
+        auto const addr = ep.address().to_string();
+        bool const v6 = ep.address().is_v6();
+        out.append(v6 ? "[" : "").append(addr).append(v6 ? "]:" : ":");
+        out.append(std::to_string(ep.port()));
+    }
+    return out;
+}
+
+std::uint16_t server::local_port() const {
+    boost::system::error_code ec;
+    return state_->acceptors.empty() ? 0 : state_->acceptors.front().local_endpoint(ec).port();
+}
+
+void server::start() {
+    auto const on_done = [](std::exception_ptr e) {
+        if (!e)
+            return;
+        try {
+            std::rethrow_exception(e);
+        } catch (std::exception const& x) {
+            log_error(std::string{"accept loop failed: "} + x.what());
+        }
+    };
+    for (std::size_t i = 0; i < state_->acceptors.size(); ++i)
+        net::co_spawn(state_->strand, state_->accept_loop(i), on_done);
+    net::co_spawn(state_->strand, state_->date_loop(), on_done);
+}
+
+void server::stop() {
+    net::post(state_->strand, [st = state_] {
+        if (st->draining.exchange(true))
+            return;
+        boost::system::error_code ec;
+        for (auto& acc : st->acceptors)
+            acc.close(ec);
+        st->date_timer.cancel();
+        for (auto const& [ptr, weak] : st->registry)
+            if (auto c = weak.lock())
+                net::post(c->get_executor(), [c] { c->drain(); });
+        if (st->open_connections.load() == 0) {
+            st->finish();
+            return;
+        }
+        st->drain_timer.expires_after(st->cfg.shutdown_timeout);
+        st->drain_timer.async_wait([st](boost::system::error_code e) {
+            if (!e)
+                st->finish(); // the deadline: whatever is still sending is cut
+        });
+    });
+}
+
+} // namespace netlab::webd
