@@ -74,18 +74,44 @@ void read_content_length(std::string_view value, request_head& out) {
     }
 }
 
+// Whether a request line ends in a syntactically valid "HTTP/<digits>.<digits>".
+bool is_http_version(std::string_view line) noexcept {
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    auto const space = line.rfind(' ');
+    if (space == std::string_view::npos)
+        return false;
+    auto v = line.substr(space + 1);
+    if (!v.starts_with("HTTP/"))
+        return false;
+    v.remove_prefix(5);
+    auto const dot = v.find('.');
+    if (dot == 0 || dot == std::string_view::npos || dot + 1 == v.size())
+        return false;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (i != dot && (v[i] < '0' || v[i] > '9'))
+            return false;
+    return true;
+}
+
 } // namespace
 
 struct request_reader::impl {
     reader_limits limits;
     std::optional<bhttp::request_parser<bhttp::empty_body>> parser;
     request_head head;
+    std::size_t fed = 0;    ///< bytes of this message Beast already consumed (its start line)
+    bool started = false;   ///< past any empty lines before the request line
+    bool line_done = false; ///< the request line has been seen whole
 
     void fresh() {
         parser.emplace();
         parser->header_limit(static_cast<std::uint32_t>(limits.header));
-        parser->body_limit(0);
+        parser->body_limit(boost::none); // webd applies its own limit (413) after the head
         head = {};
+        fed = 0;
+        started = false;
+        line_done = false;
     }
 
     void fill_head() {
@@ -153,29 +179,44 @@ request_reader& request_reader::operator=(request_reader&&) noexcept = default;
 
 request_reader::outcome request_reader::feed(std::string_view buffered) {
     auto& p = *impl_;
-    // The request line alone is limited first so that an over-long target is a 414, not 431.
-    auto const line_end = buffered.find('\n');
-    auto const line_length = line_end == std::string_view::npos ? buffered.size() : line_end;
-    if (line_length > p.limits.request_line)
-        return {state::error, 0, 414};
-
+    if (!p.started) {
+        // RFC 9112 2.2: ignore empty lines before a request line (some clients send a CRLF
+        // after a body).
+        while (p.fed < buffered.size() && (buffered[p.fed] == '\r' || buffered[p.fed] == '\n'))
+            ++p.fed;
+        if (p.fed == buffered.size())
+            return {state::need_more, 0, 0};
+        p.started = true;
+    }
+    auto const line_end = buffered.find('\n', p.fed);
+    if (!p.line_done) {
+        // The request line alone is limited first so that an over-long target is a 414.
+        auto const line_length =
+            (line_end == std::string_view::npos ? buffered.size() : line_end) - p.fed;
+        if (line_length > p.limits.request_line)
+            return {state::error, 0, 414};
+        p.line_done = line_end != std::string_view::npos;
+    }
+    auto const rest = buffered.substr(p.fed);
     beast::error_code ec;
-    auto const used =
-        p.parser->put(boost::asio::const_buffer{buffered.data(), buffered.size()}, ec);
+    auto const used = p.parser->put(boost::asio::const_buffer{rest.data(), rest.size()}, ec);
+    p.fed += used; // Beast consumes the start line before the fields are complete
     if (ec == bhttp::error::need_more) {
         if (buffered.size() >= p.limits.header)
             return {state::error, 0, 431};
         return {state::need_more, 0, 0};
     }
-    if (ec) {
-        if (ec == bhttp::error::header_limit)
-            return {state::error, 0, 431};
+    if (ec == bhttp::error::header_limit)
+        return {state::error, 0, 431};
+    if (ec == bhttp::error::bad_version && line_end != std::string_view::npos &&
+        is_http_version(buffered.substr(0, line_end)))
+        return {state::error, 0, 505}; // "HTTP/2.0", "HTTP/0.9": well formed but not ours
+    if (ec)
         return {state::error, 0, 400};
-    }
     if (!p.parser->is_header_done())
         return {state::need_more, 0, 0};
     p.fill_head();
-    return {state::done, used, 0};
+    return {state::done, p.fed, 0};
 }
 
 request_head const& request_reader::head() const noexcept {

@@ -24,7 +24,7 @@ public:
     struct outcome {
         state status = state::need_more;
         std::size_t consumed = 0;  ///< bytes of the head, when done
-        unsigned error_status = 0; ///< 400, 414 or 431, when error
+        unsigned error_status = 0; ///< 400, 414, 431 or 505, when error
     };
 
     explicit request_reader(reader_limits limits = {});
