@@ -14,6 +14,7 @@
 #include <functional>
 #include <iostream>
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 namespace {
@@ -74,6 +75,14 @@ int main(int argc, char** argv) {
                   << " with " << cfg.threads << " thread(s)\n";
         webd::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
         netlab::asio::run(ioc, cfg.threads);
+        // Drained: a late second signal must not turn exit status 0 into death by signal
+        // while the signal sets are torn down (they restore the default dispositions).
+        sigset_t late{};
+        sigemptyset(&late);
+        sigaddset(&late, SIGTERM);
+        sigaddset(&late, SIGINT);
+        sigaddset(&late, SIGHUP);
+        ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
         return 0;
     } catch (std::exception const& e) {
         std::cerr << "webd: " << e.what() << '\n';

@@ -33,7 +33,8 @@ root_directory::root_directory(std::string const& path, bool follow_outside_syml
     auto const rc = ::syscall(SYS_openat2, root_.get(), ".", &how, sizeof how);
     if (rc >= 0)
         ::close(static_cast<int>(rc));
-    have_openat2_ = !(rc < 0 && errno == ENOSYS); // pre-5.6 kernels, some seccomp filters
+    // ENOSYS on pre-5.6 kernels; EPERM where a seccomp filter does not know it.
+    have_openat2_ = rc >= 0;
 }
 
 boost::system::result<opened_file, std::error_code> root_directory::open(std::string_view path) {
