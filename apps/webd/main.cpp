@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     try {
         std::signal(SIGPIPE, SIG_IGN); // sendfile(2) to a closed peer must be an error, not death
         raise_fd_limit();
-        webd::root_directory root{cfg.root, cfg.follow_outside_symlinks};
+        webd::root_directory root{cfg.root, cfg.follow_outside_symlinks, cfg.file_cache};
         webd::access_log log{cfg.access_log};
         net::io_context ioc{static_cast<int>(cfg.threads)};
         webd::server server{ioc, cfg, root, log};

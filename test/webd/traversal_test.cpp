@@ -16,6 +16,7 @@ namespace {
 
 namespace w = netlab::webd;
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 constexpr std::string_view secret = "TOP-SECRET-CONTENT";
 
@@ -44,6 +45,9 @@ protected:
     static void write(fs::path const& p, std::string_view text) { std::ofstream{p} << text; }
 
     static std::string read_body(w::response const& r) {
+        if (r.cached)
+            return r.cached->substr(static_cast<std::size_t>(r.file_offset),
+                                    static_cast<std::size_t>(r.file_length));
         if (!r.file)
             return r.body;
         std::string out(static_cast<std::size_t>(r.file_length), '\0');
@@ -163,6 +167,53 @@ TEST_F(Traversal, OutsideSymlinksOnlyWhenAllowed) {
     EXPECT_EQ(read_body(r), secret);
     // ".." stays refused even then.
     EXPECT_EQ(get("/../secret.txt", true).status, 400);
+}
+
+w::response fetch(w::file_opener& root, std::string_view target) {
+    w::request_head req;
+    req.method = "GET";
+    req.target = target;
+    req.host_count = 1;
+    return w::handle_request(req, root, {"Thu, 01 Jan 1970 00:00:00 GMT", false});
+}
+
+TEST_F(Traversal, CachedCopiesFollowChangesAndNeverEscape) {
+    w::root_directory root{(base_ / "root").string(), false, 1 << 20, 32 * 1024, 0s};
+    auto const file = base_ / "root" / "changing.txt";
+    write(file, "version one");
+    EXPECT_EQ(read_body(fetch(root, "/changing.txt")), "version one");
+    auto const again = fetch(root, "/changing.txt");
+    EXPECT_TRUE(again.cached); // served from memory now
+    EXPECT_EQ(read_body(again), "version one");
+
+    write(file, "version two, longer");
+    EXPECT_EQ(read_body(fetch(root, "/changing.txt")), "version two, longer");
+
+    // Same size, new inode (the usual atomic rename into place).
+    write(base_ / "root" / "next.tmp", "VERSION TWO, LONGER");
+    fs::rename(base_ / "root" / "next.tmp", file);
+    EXPECT_EQ(read_body(fetch(root, "/changing.txt")), "VERSION TWO, LONGER");
+
+    // Replaced by a symlink that leaves the root: refused, not served from the cache.
+    fs::remove(file);
+    fs::create_symlink("../secret.txt", file);
+    EXPECT_EQ(fetch(root, "/changing.txt").status, 403);
+    fs::remove(file);
+    EXPECT_EQ(fetch(root, "/changing.txt").status, 404);
+}
+
+TEST_F(Traversal, FreshFilesAreNotCachedByDefault) {
+    w::root_directory root{(base_ / "root").string()};
+    write(base_ / "root" / "fresh.txt", "fresh");
+    EXPECT_EQ(read_body(fetch(root, "/fresh.txt")), "fresh");
+    EXPECT_FALSE(fetch(root, "/fresh.txt").cached);
+    fs::remove(base_ / "root" / "fresh.txt");
+}
+
+TEST_F(Traversal, CacheCanBeDisabled) {
+    w::root_directory root{(base_ / "root").string(), false, 0, 32 * 1024, 0s};
+    EXPECT_FALSE(fetch(root, "/inner/file.txt").cached);
+    EXPECT_EQ(read_body(fetch(root, "/inner/file.txt")), "inner file");
 }
 
 TEST_F(Traversal, MissingRootThrows) {

@@ -62,6 +62,10 @@ parse_outcome parse_config(int argc, char const* const* argv) {
         "on SIGTERM/SIGINT, time to finish responses in flight before exiting")(
         "max-body-size", po::value(&cfg.max_body)->default_value(cfg.max_body)->value_name("BYTES"),
         "request bodies above this get 413 and the connection closes")(
+        "file-cache",
+        po::value(&cfg.file_cache)->default_value(cfg.file_cache)->value_name("BYTES"),
+        "memory for copies of small files (up to 32 KiB each), revalidated by stat() on "
+        "every request; 0 disables")(
         "follow-outside-symlinks", po::bool_switch(&cfg.follow_outside_symlinks),
         "serve symlinks that point outside the root (refused by default)");
 

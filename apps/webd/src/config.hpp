@@ -22,6 +22,7 @@ struct config {
     std::chrono::seconds send_timeout{60};
     std::chrono::seconds shutdown_timeout{10};
     std::uint64_t max_body = 64 * 1024;
+    std::size_t file_cache = 16 * 1024 * 1024; ///< bytes of small files kept in memory
     bool follow_outside_symlinks = false;
 };
 

@@ -275,7 +275,10 @@ response handle_request(request_head const& req, file_opener& files, request_con
     b.field("Accept-Ranges", "bytes");
     r.head = b.finish(keep);
     if (!is_head && length > 0) {
-        r.file = std::move(opened->fd);
+        if (opened->content && opened->content->size() == info.size)
+            r.cached = std::move(opened->content);
+        else
+            r.file = std::move(opened->fd);
         r.file_offset = offset;
         r.file_length = length;
     }

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -51,6 +52,8 @@ struct file_info {
 struct opened_file {
     unique_fd fd;
     file_info info;
+    /// The whole file, when the opener keeps small files in memory (then `fd` may be empty).
+    std::shared_ptr<std::string const> content;
 };
 
 /// Opens paths relative to the document root ("" is the root itself). Implementations must
@@ -74,20 +77,24 @@ struct request_context {
 };
 
 /// A complete response: `head` is the serialised status line and header fields (ending with
-/// an empty line); the body is `body` (in memory) or `file_length` bytes of `file` from
-/// `file_offset`; never both.
+/// an empty line); the body is `body` (in memory), or `file_length` bytes from `file_offset`
+/// of `cached` (a shared in-memory copy of a small file) or else of `file`.
 struct response {
     unsigned status = 200;
     std::string head;
     std::string body;
     unique_fd file;
+    std::shared_ptr<std::string const> cached;
     std::uint64_t file_offset = 0;
     std::uint64_t file_length = 0;
     bool keep_alive = true;
     /// After this response, the request's body (this many bytes) must be skipped.
     std::uint64_t discard_body = 0;
 
-    std::uint64_t body_bytes() const noexcept { return file ? file_length : body.size(); }
+    bool has_file_body() const noexcept { return file || cached; }
+    std::uint64_t body_bytes() const noexcept {
+        return has_file_body() ? file_length : body.size();
+    }
 };
 
 /// The reason phrase webd sends for `status` ("NOT FOUND" for 404, as the seed did).

@@ -6,7 +6,14 @@
 
 #include "request_handler.hpp"
 
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+
+#include <sys/stat.h>
 
 namespace netlab::webd {
 
@@ -15,16 +22,34 @@ public:
     /// Opens `path` as the root (the object is immutable afterwards: threads share it); throws
     /// std::system_error when it is not a directory. With `follow_outside_symlinks`, symlinks may
     /// point anywhere (".." is still refused).
-    explicit root_directory(std::string const& path, bool follow_outside_symlinks = false);
+    /// Files up to `cache_file_limit` bytes are kept in memory, `cache_total` bytes at most
+    /// (0 disables); an entry is used only while stat() still shows the same file, and only
+    /// files unchanged for `cache_min_age` are copied (timestamps are coarser than writes).
+    explicit root_directory(std::string const& path, bool follow_outside_symlinks = false,
+                            std::size_t cache_total = 16 * 1024 * 1024,
+                            std::size_t cache_file_limit = 32 * 1024,
+                            std::chrono::seconds cache_min_age = std::chrono::seconds{2});
 
     boost::system::result<opened_file, std::error_code> open(std::string_view path) override;
 
     bool uses_openat2() const noexcept { return have_openat2_; }
 
 private:
+    struct cached_file;
+    std::shared_ptr<cached_file const> lookup(std::string const& name, struct stat const& st);
+    void remember(std::string const& name, struct stat const& st,
+                  std::shared_ptr<std::string const> content);
+
     unique_fd root_;
     bool follow_outside_;
     bool have_openat2_ = true;
+    std::size_t cache_total_;
+    std::size_t cache_file_limit_;
+    std::chrono::seconds cache_min_age_;
+    // The small-file cache is shared by every thread: a mutex held for a hash lookup only.
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::shared_ptr<cached_file const>> cache_;
+    std::size_t cache_bytes_ = 0;
 };
 
 } // namespace netlab::webd

@@ -311,6 +311,11 @@ private:
         phase_ = phase::writing;
         sent_ = 0;
         file_sent_ = 0;
+        if (res.cached) {
+            co_return co_await write_all(
+                {net::buffer(res.head), net::buffer(res.cached->data() + res.file_offset,
+                                                    static_cast<std::size_t>(res.file_length))});
+        }
         if (!res.file) {
             co_return co_await write_all({net::buffer(res.head), net::buffer(res.body)});
         }
