@@ -104,14 +104,12 @@ struct request_reader::impl {
     bool started = false;   ///< past any empty lines before the request line
     bool line_done = false; ///< the request line has been seen whole
 
-    void fresh() {
+    void ensure_parser() {
+        if (parser)
+            return;
         parser.emplace();
         parser->header_limit(static_cast<std::uint32_t>(limits.header));
         parser->body_limit(boost::none); // webd applies its own limit (413) after the head
-        head = {};
-        fed = 0;
-        started = false;
-        line_done = false;
     }
 
     void fill_head() {
@@ -168,16 +166,18 @@ struct request_reader::impl {
 };
 
 request_reader::request_reader(reader_limits limits)
-    : impl_{std::make_unique<impl>()} {
-    impl_->limits = limits;
-    impl_->fresh();
-}
+    : limits_{limits} {}
 
 request_reader::~request_reader() = default;
 request_reader::request_reader(request_reader&&) noexcept = default;
 request_reader& request_reader::operator=(request_reader&&) noexcept = default;
 
 request_reader::outcome request_reader::feed(std::string_view buffered) {
+    if (!impl_) {
+        // Allocated per message and freed by reset(): an idle connection holds no parser.
+        impl_ = std::make_unique<impl>();
+        impl_->limits = limits_;
+    }
     auto& p = *impl_;
     if (!p.started) {
         // RFC 9112 2.2: ignore empty lines before a request line (some clients send a CRLF
@@ -198,6 +198,7 @@ request_reader::outcome request_reader::feed(std::string_view buffered) {
         p.line_done = line_end != std::string_view::npos;
     }
     auto const rest = buffered.substr(p.fed);
+    p.ensure_parser();
     beast::error_code ec;
     auto const used = p.parser->put(boost::asio::const_buffer{rest.data(), rest.size()}, ec);
     p.fed += used; // Beast consumes the start line before the fields are complete
@@ -220,11 +221,12 @@ request_reader::outcome request_reader::feed(std::string_view buffered) {
 }
 
 request_head const& request_reader::head() const noexcept {
-    return impl_->head;
+    static request_head const none{};
+    return impl_ ? impl_->head : none;
 }
 
 void request_reader::reset() {
-    impl_->fresh();
+    impl_.reset();
 }
 
 } // namespace netlab::webd

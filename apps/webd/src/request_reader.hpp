@@ -36,7 +36,7 @@ public:
     /// head() describes the request until the next reset().
     outcome feed(std::string_view buffered);
 
-    /// The parsed head; valid after feed() returned done.
+    /// The parsed head; valid after feed() returned done, until reset().
     request_head const& head() const noexcept;
 
     /// Prepares for the next message (a fresh parser).
@@ -44,6 +44,7 @@ public:
 
 private:
     struct impl;
+    reader_limits limits_;
     std::unique_ptr<impl> impl_;
 };
 

@@ -8,6 +8,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
@@ -45,8 +46,9 @@ constexpr std::uint64_t small_file_limit = 32 * 1024;
 /// sendfile(2) count per call, and how many calls before yielding to other connections.
 constexpr std::size_t sendfile_chunk = 1024 * 1024;
 constexpr int sendfile_calls_per_turn = 8;
-/// Read buffer while idle; it grows for large heads (to the header limit) and shrinks back.
-constexpr std::size_t idle_buffer = 1024;
+/// The read buffer a request starts with (none while idle); it grows for large heads up to
+/// the header limit.
+constexpr std::size_t first_buffer = 1024;
 
 struct date_text {
     std::int64_t second = 0;
@@ -118,6 +120,10 @@ struct server::state : std::enable_shared_from_this<server::state> {
     void finish();
 };
 
+// A connection is idle (between requests) most of its life, so idling costs no coroutine
+// frame, buffer or parser: a plain async_wait for readability on the connection's strand.
+// When bytes arrive, a coroutine serves every request they complete and returns to idling.
+// A watchdog timer (also a plain handler) enforces the deadline of the current phase.
 class connection : public std::enable_shared_from_this<connection> {
 public:
     connection(tcp::socket socket, std::shared_ptr<server::state> st)
@@ -126,6 +132,7 @@ public:
         , st_{std::move(st)}
         , reader_{st_->limits} {}
 
+    /// On the connection's strand.
     void start() {
         boost::system::error_code ec;
         socket_.non_blocking(true, ec);
@@ -137,18 +144,9 @@ public:
                 addr = net::ip::make_address_v4(net::ip::v4_mapped, addr.to_v6());
             remote_ = addr.to_string();
         }
-        auto const on_done = [](std::exception_ptr e) {
-            if (!e)
-                return;
-            try {
-                std::rethrow_exception(e);
-            } catch (std::exception const& x) {
-                log_error(std::string{"connection failed: "} + x.what());
-            }
-        };
         deadline_ = steady::now() + st_->cfg.header_timeout;
-        net::co_spawn(socket_.get_executor(), run(shared_from_this()), on_done);
-        net::co_spawn(socket_.get_executor(), watchdog(shared_from_this()), on_done);
+        arm_watchdog();
+        idle();
     }
 
     net::any_io_executor get_executor() { return socket_.get_executor(); }
@@ -165,9 +163,59 @@ public:
 private:
     enum class phase { idle, reading, writing };
 
-    // Each coroutine takes `self` by value: the frame keeps the connection alive.
-    static awaitable<void> run(std::shared_ptr<connection> self) { co_await self->serve(); }
-    static awaitable<void> watchdog(std::shared_ptr<connection> self) { co_await self->watch(); }
+    // ---- idle and timeouts (plain handlers) ----------------------------------------------
+
+    void idle() {
+        phase_ = phase::idle;
+        begin_ = end_ = 0;
+        std::vector<char>{}.swap(buffer_);
+        std::vector<char>{}.swap(scratch_);
+        if (draining_ || timed_out_)
+            return close();
+        socket_.async_wait(
+            tcp::socket::wait_read,
+            [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+    }
+
+    void on_readable(boost::system::error_code ec) {
+        if (ec || timed_out_ || closed_ || draining_)
+            return close();
+        phase_ = phase::reading;
+        buffer_.resize(first_buffer);
+        auto const n = socket_.read_some(net::buffer(buffer_), ec);
+        if (ec == net::error::would_block)
+            return idle(); // a spurious wake-up
+        if (ec)
+            return close(); // EOF or reset
+        end_ = n;
+        net::co_spawn(socket_.get_executor(), serve(shared_from_this()), [](std::exception_ptr e) {
+            if (!e)
+                return;
+            try {
+                std::rethrow_exception(e);
+            } catch (std::exception const& x) {
+                log_error(std::string{"connection failed: "} + x.what());
+            }
+        });
+    }
+
+    void arm_watchdog() {
+        armed_ = deadline_;
+        timer_.expires_at(armed_);
+        timer_.async_wait(
+            [self = shared_from_this()](boost::system::error_code) { self->on_watchdog(); });
+    }
+
+    void on_watchdog() {
+        if (closed_)
+            return;
+        if (steady::now() < deadline_)
+            return arm_watchdog(); // the deadline moved (or was cancelled to move earlier)
+        timed_out_ = true;
+        deadline_ = steady::time_point::max();
+        boost::system::error_code ignored;
+        socket_.cancel(ignored); // the pending read/write/wait ends with operation_aborted
+    }
 
     /// Moving a deadline later costs nothing (the watchdog re-checks when it wakes); moving
     /// it earlier than the armed expiry wakes the watchdog to re-arm.
@@ -177,23 +225,7 @@ private:
             timer_.cancel();
     }
 
-    awaitable<void> watch() {
-        while (!closed_) {
-            armed_ = deadline_;
-            timer_.expires_at(armed_);
-            co_await timer_.async_wait(use_tuple); // expiry or a re-arm: both re-check below
-            if (closed_)
-                break;
-            if (steady::now() >= deadline_) {
-                timed_out_ = true;
-                deadline_ = steady::time_point::max();
-                boost::system::error_code ignored;
-                socket_.cancel(ignored);
-            }
-        }
-    }
-
-    /// Waits until the socket is readable/writable; false on error, timeout or drain.
+    /// Waits until the socket is readable/writable; false on error or timeout.
     awaitable<bool> wait(tcp::socket::wait_type w) {
         if (timed_out_ || closed_)
             co_return false;
@@ -210,16 +242,15 @@ private:
         return {date_->http, sizeof date_->http};
     }
 
-    /// Reads more bytes into the buffer; false when the connection ends (EOF, error, timeout,
-    /// drain while idle).
+    /// Reads more bytes of a request that has begun; false when the connection ends.
     awaitable<bool> read_more() {
         if (timed_out_ || closed_)
             co_return false;
-        auto const max_buffer = st_->limits.header + idle_buffer;
+        auto const max_buffer = st_->limits.header + first_buffer;
         if (begin_ == end_) {
             begin_ = end_ = 0;
-            if (buffer_.size() != idle_buffer)
-                std::vector<char>(idle_buffer).swap(buffer_); // idle connections stay small
+            if (buffer_.empty())
+                buffer_.resize(first_buffer);
         } else if (end_ == buffer_.size()) {
             if (begin_ > 0) {
                 std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(begin_),
@@ -232,12 +263,9 @@ private:
                 co_return false; // cannot happen: the reader stops at the header limit first
             }
         }
-        phase_ = begin_ == end_ ? phase::idle : phase::reading;
-        if (phase_ == phase::idle && draining_)
-            co_return false;
+        phase_ = phase::reading;
         auto [ec, n] = co_await socket_.async_read_some(
             net::buffer(buffer_.data() + end_, buffer_.size() - end_), use_tuple);
-        phase_ = phase::reading;
         if (ec || timed_out_)
             co_return false;
         end_ += n;
@@ -401,53 +429,41 @@ private:
         co_return true;
     }
 
-    awaitable<void> serve() {
-        bool first_request = true;
+    /// Serves every request the buffered bytes complete; returns to idle() when the buffer is
+    /// empty and the connection stays open.
+    static awaitable<void> serve(std::shared_ptr<connection> self) { co_await self->serve_some(); }
+
+    awaitable<void> serve_some() {
         for (;;) {
-            // 1. A complete request head.
+            // 1. A complete request head. When it needs more reads, the header timeout runs
+            // from here: a head must arrive whole within it, however slowly it trickles in.
+            // (Not armed when the head came in one piece: the common case costs no timer.)
             request_reader::outcome out;
+            bool head_deadline = false;
             for (;;) {
-                if (begin_ != end_) {
-                    out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
-                    if (out.status != request_reader::state::need_more)
-                        break;
-                }
-                bool const partial = begin_ != end_;
-                auto const now = steady::now();
-                if (!partial) {
-                    // Idle: the keep-alive timeout (or, before the first request, the
-                    // header timeout). A request that starts must then finish its head
-                    // within the header timeout, however slowly its bytes trickle in.
-                    set_deadline(now + (first_request ? st_->cfg.header_timeout
-                                                      : st_->cfg.keepalive_timeout));
-                    head_deadline_set_ = false;
-                } else if (!head_deadline_set_) {
-                    set_deadline(now + st_->cfg.header_timeout);
-                    head_deadline_set_ = true;
-                }
+                out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
+                if (out.status != request_reader::state::need_more)
+                    break;
+                if (!std::exchange(head_deadline, true))
+                    set_deadline(steady::now() + st_->cfg.header_timeout);
                 if (!co_await read_more()) {
-                    if (timed_out_ && begin_ != end_)
+                    if (timed_out_)
                         send_final_error(408);
                     co_return close();
                 }
             }
-            head_deadline_set_ = false;
             if (out.status == request_reader::state::error) {
                 send_final_error(out.error_status);
                 co_return close();
             }
-            first_request = false;
 
             // 2. The response, decided without I/O.
             auto const& head = reader_.head();
             begin_ += out.consumed;
             auto res = handle_request(
                 head, st_->files, {current_date(), draining_ || st_->draining.load()}, st_->hopts);
-            if (res.keep_alive && res.discard_body > 0) {
-                set_deadline(steady::now() + st_->cfg.header_timeout);
-                if (!co_await discard(res.discard_body))
-                    co_return close();
-            }
+            if (res.keep_alive && res.discard_body > 0 && !co_await discard(res.discard_body))
+                co_return close();
 
             // 3. Send it; one write in flight, responses in request order.
             bool const sent = co_await send_response(res);
@@ -458,6 +474,11 @@ private:
             reader_.reset();
             if (!sent || !res.keep_alive)
                 co_return close();
+            if (begin_ == end_) {
+                // Nothing pipelined: idle until the next request, under the keep-alive timeout.
+                set_deadline(steady::now() + st_->cfg.keepalive_timeout);
+                co_return idle();
+            }
         }
     }
 
@@ -490,7 +511,6 @@ private:
     std::uint64_t sent_ = 0;
     std::uint64_t file_sent_ = 0;
     phase phase_ = phase::idle;
-    bool head_deadline_set_ = false;
     bool timed_out_ = false;
     bool draining_ = false;
     bool closed_ = false;
@@ -523,7 +543,7 @@ awaitable<void> server::state::accept_loop(std::size_t index) {
         ++open_connections;
         auto c = std::make_shared<connection>(std::move(socket), self);
         registry.emplace(c.get(), c);
-        c->start();
+        net::dispatch(c->get_executor(), [c] { c->start(); });
     }
 }
 

@@ -6,6 +6,7 @@ Each test starts its own webd on an ephemeral port (--port 0) with a temporary r
 Only the Python standard library is used.
 """
 
+import atexit
 import os
 import re
 import shutil
@@ -19,6 +20,15 @@ import time
 import unittest
 
 WEBD = None  # set from argv
+ALL_SERVERS = []  # killed at exit, whatever a test did
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in ALL_SERVERS:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 class Webd:
@@ -49,6 +59,7 @@ class Webd:
         if self.port is None:
             self.proc.kill()
             raise RuntimeError("webd did not start: " + "".join(self.stderr_lines))
+        ALL_SERVERS.append(self.proc)
         # Drain stderr in the background so the pipe never fills.
         threading.Thread(target=self._drain, daemon=True).start()
 
@@ -408,16 +419,18 @@ class Shutdown(unittest.TestCase):
 
     def test_sigterm_when_idle_exits_at_once(self):
         server = Webd()
-        s = server.connect()
-        s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-        read_response(s)
-        start = time.monotonic()
-        server.proc.send_signal(signal.SIGTERM)
-        self.assertEqual(server.proc.wait(timeout=10), 0)
-        self.assertLess(time.monotonic() - start, 3)
-        self.assertTrue(closed_by_peer(s))
-        s.close()
-        server.stop()
+        try:
+            s = server.connect()
+            s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            read_response(s)
+            start = time.monotonic()
+            server.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(server.proc.wait(timeout=10), 0)
+            self.assertLess(time.monotonic() - start, 3)
+            self.assertTrue(closed_by_peer(s))
+            s.close()
+        finally:
+            server.stop()
 
 
 class AccessLog(Base):
