@@ -17,9 +17,7 @@ constexpr char const* usage_head = R"(Usage: webd [OPTIONS]
 
 A static HTTP/1.1 web server: serves the files under --root on port 10080, with persistent
 connections, conditional and range requests, an access log, graceful shutdown on SIGTERM
-and systemd integration (Type=notify, socket activation).
-
-Options)";
+and systemd integration (Type=notify, socket activation).)";
 
 } // namespace
 
@@ -75,7 +73,7 @@ parse_outcome parse_config(int argc, char const* const* argv) {
         po::variables_map vm;
         po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
         if (vm.count("help")) {
-            std::cout << usage_head << ":\n" << all << '\n';
+            std::cout << usage_head << "\n" << all << '\n';
             return {std::nullopt, 0};
         }
         if (vm.count("version")) {
