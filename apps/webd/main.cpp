@@ -1,6 +1,7 @@
 // webd: wiring only. Options -> root, log, server -> signals -> run.
 #include "access_log.hpp"
 #include "config.hpp"
+#include "error_log.hpp"
 #include "root_directory.hpp"
 #include "server.hpp"
 #include "systemd.hpp"
@@ -64,15 +65,17 @@ int main(int argc, char** argv) {
                 if (ec)
                     return;
                 if (!log.reopen())
-                    std::cerr << "webd: cannot reopen the access log " << cfg.access_log << '\n';
+                    webd::log_line(webd::priority::error,
+                                   "cannot reopen the access log " + cfg.access_log);
                 hup.async_wait(on_hup);
             };
         hup.async_wait(on_hup);
 
         server.start();
         std::cout << "The TCP server is ready to receive." << std::endl;
-        std::cerr << "webd: serving " << cfg.root << " on " << server.describe_listeners()
-                  << " with " << cfg.threads << " thread(s)\n";
+        webd::log_line(webd::priority::info, "serving " + cfg.root + " on " +
+                                                 server.describe_listeners() + " with " +
+                                                 std::to_string(cfg.threads) + " thread(s)");
         webd::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
         netlab::asio::run(ioc, cfg.threads);
         // Drained: a late second signal must not turn exit status 0 into death by signal
@@ -85,7 +88,7 @@ int main(int argc, char** argv) {
         ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
         return 0;
     } catch (std::exception const& e) {
-        std::cerr << "webd: " << e.what() << '\n';
+        webd::log_line(webd::priority::error, e.what());
         return 1;
     }
 }

@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "access_log.hpp"
+#include "error_log.hpp"
 #include "request_handler.hpp"
 #include "request_reader.hpp"
 
@@ -19,7 +20,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <iostream>
 #include <span>
 #include <system_error>
 #include <unordered_map>
@@ -73,10 +73,7 @@ bool would_block(int err) {
 }
 
 void log_error(std::string_view what) {
-    std::string line = "webd: ";
-    line += what;
-    line += '\n';
-    std::cerr << line << std::flush;
+    log_line(priority::error, what);
 }
 
 } // namespace

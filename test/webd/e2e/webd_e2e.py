@@ -387,6 +387,33 @@ class Slowloris(Base):
                 s.close()
 
 
+class ConnectionCap(Base):
+    extra = ("--max-connections", "2")
+
+    def test_connections_over_the_cap_are_closed_at_once(self):
+        a, b = self.server.connect(), self.server.connect()
+        for s in (a, b):
+            s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(read_response(s)[0], 200)
+        c = self.server.connect()
+        self.assertTrue(closed_by_peer(c))  # the third is refused without a response
+        c.close()
+        a.close()
+        deadline = time.monotonic() + 5
+        while True:  # once one closed, a new connection is served again
+            d = self.server.connect()
+            try:
+                d.sendall(b"GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(read_response(d)[2], b"BBBB" * 10)
+                break
+            except (EOFError, ConnectionResetError):
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+            finally:
+                d.close()
+        b.close()
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_during_a_large_download_finishes_it(self):
         # 48 MiB cannot fit in the socket buffers, so the response is still being sent when
