@@ -178,7 +178,8 @@ w::response fetch(w::file_opener& root, std::string_view target) {
 }
 
 TEST_F(Traversal, CachedCopiesFollowChangesAndNeverEscape) {
-    w::root_directory root{(base_ / "root").string(), false, 1 << 20, 32 * 1024, 0s};
+    // Revalidated on every request (0 ms) so that each change must be seen at once.
+    w::root_directory root{(base_ / "root").string(), false, 1 << 20, 32 * 1024, 0s, 0ms};
     auto const file = base_ / "root" / "changing.txt";
     write(file, "version one");
     EXPECT_EQ(read_body(fetch(root, "/changing.txt")), "version one");
@@ -202,6 +203,21 @@ TEST_F(Traversal, CachedCopiesFollowChangesAndNeverEscape) {
     EXPECT_EQ(fetch(root, "/changing.txt").status, 404);
 }
 
+TEST_F(Traversal, BetweenRevalidationsTheCopyIsServedButNeverAnEscape) {
+    w::root_directory root{(base_ / "root").string(), false, 1 << 20, 32 * 1024, 0s, 1h};
+    auto const file = base_ / "root" / "window.txt";
+    write(file, "old text");
+    EXPECT_EQ(read_body(fetch(root, "/window.txt")), "old text");
+    // Within the window a change is not seen yet (the documented trade-off)...
+    fs::remove(file);
+    fs::create_symlink("../secret.txt", file);
+    auto const r = fetch(root, "/window.txt");
+    // ...and what is served is the copy that openat2 checked, never the file outside.
+    EXPECT_EQ(read_body(r), "old text");
+    EXPECT_EQ(read_body(r).find(secret), std::string::npos);
+    fs::remove(file);
+}
+
 TEST_F(Traversal, FreshFilesAreNotCachedByDefault) {
     w::root_directory root{(base_ / "root").string()};
     write(base_ / "root" / "fresh.txt", "fresh");
@@ -211,7 +227,7 @@ TEST_F(Traversal, FreshFilesAreNotCachedByDefault) {
 }
 
 TEST_F(Traversal, CacheCanBeDisabled) {
-    w::root_directory root{(base_ / "root").string(), false, 0, 32 * 1024, 0s};
+    w::root_directory root{(base_ / "root").string(), false, 0, 32 * 1024, 0s, 0ms};
     EXPECT_FALSE(fetch(root, "/inner/file.txt").cached);
     EXPECT_EQ(read_body(fetch(root, "/inner/file.txt")), "inner file");
 }

@@ -1,5 +1,6 @@
 #include "root_directory.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <string>
@@ -29,6 +30,9 @@ struct root_directory::cached_file {
     timespec mtime{};
     timespec ctime{};
     std::shared_ptr<std::string const> content;
+    /// steady_clock nanoseconds of the last stat() that confirmed the copy; entries are
+    /// shared between threads, so this one mutable field is atomic.
+    mutable std::atomic<std::int64_t> checked{0};
 
     bool same_as(struct stat const& st) const noexcept {
         return st.st_dev == dev && st.st_ino == ino && st.st_size == size &&
@@ -37,14 +41,26 @@ struct root_directory::cached_file {
     }
 };
 
+namespace {
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
 root_directory::root_directory(std::string const& path, bool follow_outside_symlinks,
                                std::size_t cache_total, std::size_t cache_file_limit,
-                               std::chrono::seconds cache_min_age)
+                               std::chrono::seconds cache_min_age,
+                               std::chrono::milliseconds cache_revalidate)
     : root_{::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)}
     , follow_outside_{follow_outside_symlinks}
     , cache_total_{cache_total}
     , cache_file_limit_{cache_total == 0 ? 0 : cache_file_limit}
-    , cache_min_age_{cache_min_age} {
+    , cache_min_age_{cache_min_age}
+    , cache_revalidate_ns_{std::chrono::nanoseconds{cache_revalidate}.count()} {
     if (!root_)
         throw std::system_error{last_error(), "document root " + path};
     // Probed once here: one root serves every thread, so this flag never changes afterwards.
@@ -58,18 +74,30 @@ root_directory::root_directory(std::string const& path, bool follow_outside_syml
     have_openat2_ = rc >= 0;
 }
 
-std::shared_ptr<root_directory::cached_file const> root_directory::lookup(std::string const& name,
-                                                                          struct stat const& st) {
-    std::scoped_lock lock{mutex_};
-    auto const it = cache_.find(name);
-    if (it == cache_.end())
-        return nullptr;
-    if (!it->second->same_as(st)) {
-        cache_bytes_ -= it->second->content->size();
-        cache_.erase(it);
-        return nullptr;
+std::shared_ptr<root_directory::cached_file const> root_directory::lookup(std::string const& name) {
+    std::shared_ptr<cached_file const> hit;
+    {
+        std::scoped_lock lock{mutex_};
+        auto const it = cache_.find(name);
+        if (it == cache_.end())
+            return nullptr;
+        hit = it->second;
     }
-    return it->second;
+    auto const now = steady_ns();
+    if (now - hit->checked.load(std::memory_order_relaxed) < cache_revalidate_ns_)
+        return hit;
+    // Revalidate: the copy stands while stat() shows the very file that openat2 opened.
+    struct stat st {};
+    if (::fstatat(root_.get(), name.c_str(), &st, 0) == 0 && hit->same_as(st)) {
+        hit->checked.store(now, std::memory_order_relaxed);
+        return hit;
+    }
+    std::scoped_lock lock{mutex_};
+    if (auto const it = cache_.find(name); it != cache_.end() && it->second == hit) {
+        cache_bytes_ -= hit->content->size();
+        cache_.erase(it);
+    }
+    return nullptr;
 }
 
 void root_directory::remember(std::string const& name, struct stat const& st,
@@ -81,6 +109,7 @@ void root_directory::remember(std::string const& name, struct stat const& st,
     entry->mtime = st.st_mtim;
     entry->ctime = st.st_ctim;
     entry->content = std::move(content);
+    entry->checked.store(steady_ns(), std::memory_order_relaxed);
     std::scoped_lock lock{mutex_};
     if (auto const it = cache_.find(name); it != cache_.end()) {
         cache_bytes_ -= it->second->content->size();
@@ -97,19 +126,13 @@ void root_directory::remember(std::string const& name, struct stat const& st,
 boost::system::result<opened_file, std::error_code> root_directory::open(std::string_view path) {
     std::string const name = path.empty() ? std::string{"."} : std::string{path};
     if (cache_file_limit_ > 0) {
-        // A cached copy is served only while stat() shows the very file that was opened and
-        // checked by openat2 below (same device, inode, size, mtime and ctime).
-        struct stat st {};
-        if (::fstatat(root_.get(), name.c_str(), &st, 0) == 0 && S_ISREG(st.st_mode) &&
-            static_cast<std::uint64_t>(st.st_size) <= cache_file_limit_) {
-            if (auto const hit = lookup(name, st)) {
-                opened_file out;
-                out.info.regular = true;
-                out.info.size = static_cast<std::uint64_t>(st.st_size);
-                out.info.mtime = std::chrono::sys_seconds{std::chrono::seconds{st.st_mtim.tv_sec}};
-                out.content = hit->content;
-                return out;
-            }
+        if (auto const hit = lookup(name)) {
+            opened_file out;
+            out.info.regular = true;
+            out.info.size = static_cast<std::uint64_t>(hit->size);
+            out.info.mtime = std::chrono::sys_seconds{std::chrono::seconds{hit->mtime.tv_sec}};
+            out.content = hit->content;
+            return out;
         }
     }
     unique_fd fd;

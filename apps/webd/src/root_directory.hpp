@@ -23,12 +23,15 @@ public:
     /// std::system_error when it is not a directory. With `follow_outside_symlinks`, symlinks may
     /// point anywhere (".." is still refused).
     /// Files up to `cache_file_limit` bytes are kept in memory, `cache_total` bytes at most
-    /// (0 disables); an entry is used only while stat() still shows the same file, and only
+    /// (0 disables). A copy is used while stat() shows the very file that was opened, checked
+    /// at most once per `cache_revalidate` (so a change is seen within that time), and only
     /// files unchanged for `cache_min_age` are copied (timestamps are coarser than writes).
     explicit root_directory(std::string const& path, bool follow_outside_symlinks = false,
                             std::size_t cache_total = 16 * 1024 * 1024,
                             std::size_t cache_file_limit = 32 * 1024,
-                            std::chrono::seconds cache_min_age = std::chrono::seconds{2});
+                            std::chrono::seconds cache_min_age = std::chrono::seconds{2},
+                            std::chrono::milliseconds cache_revalidate = std::chrono::milliseconds{
+                                1000});
 
     boost::system::result<opened_file, std::error_code> open(std::string_view path) override;
 
@@ -36,7 +39,7 @@ public:
 
 private:
     struct cached_file;
-    std::shared_ptr<cached_file const> lookup(std::string const& name, struct stat const& st);
+    std::shared_ptr<cached_file const> lookup(std::string const& name);
     void remember(std::string const& name, struct stat const& st,
                   std::shared_ptr<std::string const> content);
 
@@ -46,6 +49,7 @@ private:
     std::size_t cache_total_;
     std::size_t cache_file_limit_;
     std::chrono::seconds cache_min_age_;
+    std::int64_t cache_revalidate_ns_;
     // The small-file cache is shared by every thread: a mutex held for a hash lookup only.
     std::mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<cached_file const>> cache_;

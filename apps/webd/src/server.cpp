@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <unordered_map>
@@ -46,6 +47,8 @@ constexpr std::uint64_t small_file_limit = 32 * 1024;
 /// sendfile(2) count per call, and how many calls before yielding to other connections.
 constexpr std::size_t sendfile_chunk = 1024 * 1024;
 constexpr int sendfile_calls_per_turn = 8;
+/// How long a closing connection keeps draining the peer's input (lingering close).
+constexpr auto linger_time = std::chrono::seconds{2};
 /// The read buffer a request starts with (none while idle); it grows for large heads up to
 /// the header limit.
 constexpr std::size_t first_buffer = 1024;
@@ -185,6 +188,8 @@ private:
         if (ec)
             return close(); // EOF or reset
         end_ = n;
+        if (serve_at_once())
+            return;
         net::co_spawn(socket_.get_executor(), serve(shared_from_this()), [](std::exception_ptr e) {
             if (!e)
                 return;
@@ -332,17 +337,28 @@ private:
         co_return true;
     }
 
+    /// The head and in-memory body of `res` (a cached file or an error page).
+    static std::array<net::const_buffer, 2> memory_buffers(response const& res) {
+        if (res.cached)
+            return {net::buffer(res.head), net::buffer(res.cached->data() + res.file_offset,
+                                                       static_cast<std::size_t>(res.file_length))};
+        return {net::buffer(res.head), net::buffer(res.body)};
+    }
+
+    /// Sends `res`; `written_` bytes of an in-memory response already went out.
     awaitable<bool> send_response(response& res) {
         phase_ = phase::writing;
-        sent_ = 0;
+        sent_ = written_;
         file_sent_ = 0;
-        if (res.cached) {
-            co_return co_await write_all(
-                {net::buffer(res.head), net::buffer(res.cached->data() + res.file_offset,
-                                                    static_cast<std::size_t>(res.file_length))});
-        }
-        if (!res.file) {
-            co_return co_await write_all({net::buffer(res.head), net::buffer(res.body)});
+        if (res.cached || !res.file) {
+            auto bufs = memory_buffers(res);
+            auto skip = written_;
+            for (auto& b : bufs) {
+                auto const take = std::min(skip, b.size());
+                b += take;
+                skip -= take;
+            }
+            co_return co_await write_all(bufs);
         }
         if (res.file_length <= small_file_limit) {
             // Small file: read it and send head and body in one writev.
@@ -430,53 +446,122 @@ private:
     /// empty and the connection stays open.
     static awaitable<void> serve(std::shared_ptr<connection> self) { co_await self->serve_some(); }
 
+    /// The common case without a coroutine: every buffered request is complete, its response
+    /// is in memory and the socket takes it at once. Returns true when the connection is idle
+    /// again; false hands over to serve() (with any response already made in `res_`).
+    bool serve_at_once() {
+        while (begin_ != end_) {
+            auto const out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
+            if (out.status == request_reader::state::need_more)
+                return false; // serve() reads on (feeding the same bytes again is fine)
+            if (out.status == request_reader::state::error) {
+                pending_error_ = out.error_status;
+                return false;
+            }
+            begin_ += out.consumed;
+            res_.emplace(handle_request(reader_.head(), st_->files,
+                                        {current_date(), draining_ || st_->draining.load()},
+                                        st_->hopts));
+            auto const& res = *res_;
+            if (!res.keep_alive || res.discard_body > 0 || (res.file && !res.cached))
+                return false;
+            auto const bufs = memory_buffers(res);
+            boost::system::error_code ec;
+            written_ = socket_.write_some(bufs, ec);
+            if (written_ < bufs[0].size() + bufs[1].size())
+                return false; // serve() waits for the socket, or meets the error again
+            finish_exchange(written_);
+        }
+        set_deadline(steady::now() + st_->cfg.keepalive_timeout);
+        idle();
+        return true;
+    }
+
+    /// Logs the exchange in `res_` and forgets it and its request.
+    void finish_exchange(std::uint64_t total_sent) {
+        auto const& res = *res_;
+        auto const body_bytes =
+            res.file && !res.cached && res.file_length > small_file_limit
+                ? file_sent_
+                : (total_sent > res.head.size() ? total_sent - res.head.size() : 0);
+        log_exchange(&reader_.head(), res.status, body_bytes);
+        reader_.reset();
+        res_.reset();
+        written_ = 0;
+    }
+
     awaitable<void> serve_some() {
         for (;;) {
-            // 1. A complete request head. When it needs more reads, the header timeout runs
-            // from here: a head must arrive whole within it, however slowly it trickles in.
-            // (Not armed when the head came in one piece: the common case costs no timer.)
-            request_reader::outcome out;
-            bool head_deadline = false;
-            for (;;) {
-                out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
-                if (out.status != request_reader::state::need_more)
-                    break;
-                if (!std::exchange(head_deadline, true))
-                    set_deadline(steady::now() + st_->cfg.header_timeout);
-                if (!co_await read_more()) {
-                    if (timed_out_)
-                        send_final_error(408);
-                    co_return close();
+            if (!res_) {
+                // 1. A complete request head. When it needs more reads, the header timeout
+                // runs from here: a head must arrive whole within it, however slowly it
+                // trickles in. (Not armed when the head came in one piece.)
+                request_reader::outcome out;
+                if (pending_error_ != 0) {
+                    out = {request_reader::state::error, 0, std::exchange(pending_error_, 0U)};
+                } else {
+                    bool head_deadline = false;
+                    for (;;) {
+                        out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
+                        if (out.status != request_reader::state::need_more)
+                            break;
+                        if (!std::exchange(head_deadline, true))
+                            set_deadline(steady::now() + st_->cfg.header_timeout);
+                        if (!co_await read_more()) {
+                            if (timed_out_)
+                                send_final_error(408);
+                            co_return close();
+                        }
+                    }
                 }
+                if (out.status == request_reader::state::error) {
+                    send_final_error(out.error_status);
+                    co_return co_await linger_and_close();
+                }
+                // 2. The response, decided without I/O.
+                begin_ += out.consumed;
+                res_.emplace(handle_request(reader_.head(), st_->files,
+                                            {current_date(), draining_ || st_->draining.load()},
+                                            st_->hopts));
             }
-            if (out.status == request_reader::state::error) {
-                send_final_error(out.error_status);
-                co_return close();
-            }
-
-            // 2. The response, decided without I/O.
-            auto const& head = reader_.head();
-            begin_ += out.consumed;
-            auto res = handle_request(
-                head, st_->files, {current_date(), draining_ || st_->draining.load()}, st_->hopts);
-            if (res.keep_alive && res.discard_body > 0 && !co_await discard(res.discard_body))
+            auto& res = *res_;
+            if (written_ == 0 && res.keep_alive && res.discard_body > 0 &&
+                !co_await discard(res.discard_body))
                 co_return close();
 
             // 3. Send it; one write in flight, responses in request order.
             bool const sent = co_await send_response(res);
-            auto const body_bytes = res.file && res.file_length > small_file_limit
-                                        ? file_sent_
-                                        : (sent_ > res.head.size() ? sent_ - res.head.size() : 0);
-            log_exchange(&head, res.status, body_bytes);
-            reader_.reset();
-            if (!sent || !res.keep_alive)
+            bool const keep_alive = res.keep_alive;
+            finish_exchange(sent_);
+            if (!sent)
                 co_return close();
+            if (!keep_alive)
+                co_return co_await linger_and_close();
             if (begin_ == end_) {
                 // Nothing pipelined: idle until the next request, under the keep-alive timeout.
                 set_deadline(steady::now() + st_->cfg.keepalive_timeout);
                 co_return idle();
             }
         }
+    }
+
+    /// Closes after a final response while the peer may still be sending (a body we refused,
+    /// pipelined requests): closing with unread input would send a reset that can destroy
+    /// our response in the peer's buffers, so shut down our side and read until the peer
+    /// closes or 2 s pass, as nginx's lingering close does.
+    awaitable<void> linger_and_close() {
+        boost::system::error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        if (!ec && !timed_out_ && !closed_) {
+            set_deadline(steady::now() + linger_time);
+            std::array<char, 4096> sink{};
+            for (;;) {
+                auto [rec, n] = co_await socket_.async_read_some(net::buffer(sink), use_tuple);
+                if (rec || timed_out_)
+                    break;
+            }
+        }
+        close();
     }
 
     void close() {
@@ -505,6 +590,9 @@ private:
     std::shared_ptr<date_text const> date_;
     steady::time_point deadline_ = steady::time_point::max();
     steady::time_point armed_ = steady::time_point::max();
+    std::optional<response> res_; ///< the response being sent, when one is under way
+    std::uint64_t written_ = 0;   ///< bytes of res_ that serve_at_once() already wrote
+    unsigned pending_error_ = 0;  ///< a parse error serve_at_once() found, for serve()
     std::uint64_t sent_ = 0;
     std::uint64_t file_sent_ = 0;
     phase phase_ = phase::idle;
