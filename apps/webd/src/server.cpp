@@ -188,8 +188,15 @@ private:
         if (ec)
             return close(); // EOF or reset
         end_ = n;
-        if (serve_at_once())
-            return;
+        try {
+            if (serve_at_once())
+                return;
+        } catch (std::exception const& x) {
+            // Outside a coroutine nothing else would catch it, and one connection's failure
+            // must never end the daemon.
+            log_error(std::string{"connection failed: "} + x.what());
+            return close();
+        }
         net::co_spawn(socket_.get_executor(), serve(shared_from_this()), [](std::exception_ptr e) {
             if (!e)
                 return;
