@@ -88,6 +88,16 @@ TEST(Reader, LargeHeadIs431) {
     EXPECT_EQ(partial.feed(std::string_view{head}.substr(0, 17000)).error_status, 431u);
 }
 
+TEST(Reader, DeclaredBodyOverTheLimitIs413) {
+    w::request_reader r{{8 * 1024, 16 * 1024, 100}};
+    auto const out = r.feed("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n");
+    EXPECT_EQ(out.status, state::error);
+    EXPECT_EQ(out.error_status, 413u);
+    w::request_reader ok{{8 * 1024, 16 * 1024, 100}};
+    EXPECT_EQ(ok.feed("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n").status,
+              state::done);
+}
+
 TEST(Reader, MalformedIs400) {
     for (std::string_view bad : {"GET\r\n\r\n", "GET / HTTP/1.1 extra\r\nHost: a\r\n\r\n",
                                  "GET / FTP/1.1\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",

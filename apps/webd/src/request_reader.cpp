@@ -109,7 +109,9 @@ struct request_reader::impl {
             return;
         parser.emplace();
         parser->header_limit(static_cast<std::uint32_t>(limits.header));
-        parser->body_limit(boost::none); // webd applies its own limit (413) after the head
+        // Bodies are never given to Beast (webd skips them itself), but the limit makes it
+        // refuse an oversized Content-Length as soon as the head is complete.
+        parser->body_limit(limits.body);
     }
 
     void fill_head() {
@@ -209,6 +211,8 @@ request_reader::outcome request_reader::feed(std::string_view buffered) {
     }
     if (ec == bhttp::error::header_limit)
         return {state::error, 0, 431};
+    if (ec == bhttp::error::body_limit)
+        return {state::error, 0, 413};
     if (ec == bhttp::error::bad_version && line_end != std::string_view::npos &&
         is_http_version(buffered.substr(0, line_end)))
         return {state::error, 0, 505}; // "HTTP/2.0", "HTTP/0.9": well formed but not ours

@@ -7,6 +7,7 @@
 #include "request_handler.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -15,6 +16,7 @@ namespace netlab::webd {
 struct reader_limits {
     std::size_t request_line = 8 * 1024; ///< longer: 414 (nginx's large_client_header_buffers)
     std::size_t header = 16 * 1024;      ///< the whole head; larger: 431
+    std::uint64_t body = 64 * 1024;      ///< a declared Content-Length above it: 413
 };
 
 class request_reader {
@@ -24,7 +26,7 @@ public:
     struct outcome {
         state status = state::need_more;
         std::size_t consumed = 0;  ///< bytes of the head, when done
-        unsigned error_status = 0; ///< 400, 414, 431 or 505, when error
+        unsigned error_status = 0; ///< 400, 413, 414, 431 or 505, when error
     };
 
     explicit request_reader(reader_limits limits = {});

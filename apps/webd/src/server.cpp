@@ -94,6 +94,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         , date_timer{strand}
         , drain_timer{strand} {
         hopts.max_body = cfg.max_body;
+        limits.body = cfg.max_body;
         date.store(make_date(now_second()));
     }
 

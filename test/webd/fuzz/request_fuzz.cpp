@@ -51,8 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
         if (out.status == w::request_reader::state::need_more)
             break;
         if (out.status == w::request_reader::state::error) {
-            if (out.error_status != 400 && out.error_status != 414 && out.error_status != 431 &&
-                out.error_status != 505)
+            if (out.error_status != 400 && out.error_status != 413 && out.error_status != 414 &&
+                out.error_status != 431 && out.error_status != 505)
                 std::abort();
             check(w::make_error_response(out.error_status, {"D", false}, false));
             break;
