@@ -74,7 +74,7 @@ root_directory::root_directory(std::string const& path, bool follow_outside_syml
     have_openat2_ = rc >= 0;
 }
 
-std::shared_ptr<root_directory::cached_file const> root_directory::lookup(std::string const& name) {
+std::shared_ptr<root_directory::cached_file const> root_directory::lookup(std::string_view name) {
     std::shared_ptr<cached_file const> hit;
     {
         std::scoped_lock lock{mutex_};
@@ -88,7 +88,8 @@ std::shared_ptr<root_directory::cached_file const> root_directory::lookup(std::s
         return hit;
     // Revalidate: the copy stands while stat() shows the very file that openat2 opened.
     struct stat st {};
-    if (::fstatat(root_.get(), name.c_str(), &st, 0) == 0 && hit->same_as(st)) {
+    std::string const path{name};
+    if (::fstatat(root_.get(), path.c_str(), &st, 0) == 0 && hit->same_as(st)) {
         hit->checked.store(now, std::memory_order_relaxed);
         return hit;
     }
@@ -124,9 +125,8 @@ void root_directory::remember(std::string const& name, struct stat const& st,
 }
 
 boost::system::result<opened_file, std::error_code> root_directory::open(std::string_view path) {
-    std::string const name = path.empty() ? std::string{"."} : std::string{path};
-    if (cache_file_limit_ > 0) {
-        if (auto const hit = lookup(name)) {
+    if (cache_file_limit_ > 0 && !path.empty()) {
+        if (auto const hit = lookup(path)) {
             opened_file out;
             out.info.regular = true;
             out.info.size = static_cast<std::uint64_t>(hit->size);
@@ -135,6 +135,7 @@ boost::system::result<opened_file, std::error_code> root_directory::open(std::st
             return out;
         }
     }
+    std::string const name = path.empty() ? std::string{"."} : std::string{path};
     unique_fd fd;
     if (follow_outside_) {
         fd.reset(::openat(root_.get(), name.c_str(), open_flags));

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <sys/stat.h>
@@ -39,7 +40,7 @@ public:
 
 private:
     struct cached_file;
-    std::shared_ptr<cached_file const> lookup(std::string const& name);
+    std::shared_ptr<cached_file const> lookup(std::string_view name);
     void remember(std::string const& name, struct stat const& st,
                   std::shared_ptr<std::string const> content);
 
@@ -52,7 +53,14 @@ private:
     std::int64_t cache_revalidate_ns_;
     // The small-file cache is shared by every thread: a mutex held for a hash lookup only.
     std::mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<cached_file const>> cache_;
+    struct name_hash {
+        using is_transparent = void; // find() by string_view: no allocation on a hit
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, std::shared_ptr<cached_file const>, name_hash, std::equal_to<>>
+        cache_;
     std::size_t cache_bytes_ = 0;
 };
 

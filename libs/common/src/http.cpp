@@ -505,6 +505,21 @@ boost::system::result<target_path, std::error_code> normalize_target(std::string
     if (hash_in_query != std::string::npos)
         out.query.resize(hash_in_query);
 
+    // Fast path: a path that is already normal (no escapes, backslashes, NULs, empty or
+    // dot-led segments) is its own result.
+    bool simple = !raw_path.empty();
+    for (std::size_t i = 0; simple && i < raw_path.size(); ++i) {
+        char const c = raw_path[i];
+        if (c == '%' || c == '\\' || c == '\0' ||
+            (c == '/' && i + 1 < raw_path.size() &&
+             (raw_path[i + 1] == '/' || raw_path[i + 1] == '.')))
+            simple = false;
+    }
+    if (simple) {
+        out.path.assign(raw_path.data(), raw_path.size());
+        return out;
+    }
+
     // Decode once.
     std::string decoded;
     decoded.reserve(raw_path.size());
