@@ -123,8 +123,11 @@ struct server::state : std::enable_shared_from_this<server::state> {
 
 // A connection is idle (between requests) most of its life, so idling costs no coroutine
 // frame, buffer or parser: a plain async_wait for readability on the connection's strand.
-// When bytes arrive, a coroutine serves every request they complete and returns to idling.
-// A watchdog timer (also a plain handler) enforces the deadline of the current phase.
+// When bytes arrive, the readiness handler answers what it can at once (complete requests
+// with in-memory responses that the socket takes whole); anything that must wait (more
+// bytes, a request body, sendfile, a full socket, a lingering close) continues in a
+// coroutine, which returns to idling when the buffer is empty. A watchdog timer (a plain
+// handler too) enforces the deadline of the current phase. Everything runs on the strand.
 class connection : public std::enable_shared_from_this<connection> {
 public:
     connection(tcp::socket socket, std::shared_ptr<server::state> st)

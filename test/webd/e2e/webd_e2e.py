@@ -387,6 +387,44 @@ class Slowloris(Base):
                 s.close()
 
 
+class CachedFiles(Base):
+    """Small files old enough to be cached go out from memory, also when the socket is full."""
+
+    def test_pipelined_burst_without_reading_then_change(self):
+        path = os.path.join(self.server.root, "c30k.bin")
+        payload = os.urandom(30 * 1024)
+        with open(path, "wb") as f:
+            f.write(payload)
+        time.sleep(2.2)  # only files unchanged for 2 s are cached (timestamps are coarse)
+        with self.server.connect(timeout=20) as s:
+            # 200 responses of 30 KiB cannot fit in the socket buffers: writes go partial
+            # and wait for the reader, in the readiness handler's fast path and the coroutine.
+            s.sendall(b"GET /c30k.bin HTTP/1.1\r\nHost: x\r\n\r\n" * 200)
+            time.sleep(0.5)
+            for i in range(200):
+                st, h, body, _ = read_response(s)
+                self.assertEqual(st, 200, i)
+                self.assertEqual(body, payload, i)
+        # A change is served within the revalidation window (1 s).
+        with open(path + ".new", "wb") as f:
+            f.write(b"changed")
+        os.rename(path + ".new", path)
+        deadline = time.monotonic() + 3
+        while True:
+            st, _, body, _ = exchange(self.server, b"GET /c30k.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            if body == b"changed":
+                break
+            self.assertEqual(body, payload)
+            self.assertLess(time.monotonic(), deadline, "change not seen")
+            time.sleep(0.1)
+
+    def test_burst_of_404s(self):
+        with self.server.connect(timeout=20) as s:
+            s.sendall(b"GET /missing HTTP/1.1\r\nHost: x\r\n\r\n" * 300)
+            for i in range(300):
+                self.assertEqual(read_response(s)[0], 404, i)
+
+
 class ConnectionCap(Base):
     extra = ("--max-connections", "2")
 
