@@ -1,8 +1,9 @@
 #pragma once
 
-// The transport: listening sockets, one coroutine per connection on its own strand, timeouts
-// by a per-connection watchdog timer, zero-copy file bodies, graceful drain. The protocol
-// decisions are request_reader's and handle_request's; this file only moves bytes.
+// The listener: listening sockets (its own or systemd's), the accept loop with its connection
+// cap, the shared Date clock and the graceful drain. Each accepted socket becomes a
+// connection (connection.cpp) on its own strand, which moves the bytes; the protocol
+// decisions are request_reader's and handle_request's.
 
 #include "config.hpp"
 
