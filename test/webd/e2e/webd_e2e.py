@@ -258,6 +258,17 @@ class Basics(Base):
                 self.assertEqual(s.leftover, b"")
                 self.assertTrue(closed_by_peer(s), raw)
 
+    def test_ipv6_dual_stack(self):
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6")
+        try:
+            s = socket.create_connection(("::1", self.server.port), timeout=5)
+        except OSError as e:
+            self.skipTest("no IPv6 loopback: %s" % e)
+        with Conn(s) as c:
+            c.sendall(b"GET /a.txt HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+            self.assertEqual(read_response(c)[2], b"AAAA" * 10)
+
     def test_small_request_body_is_skipped(self):
         with self.server.connect() as s:
             s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
@@ -363,6 +374,45 @@ class Timeouts(Base):
             s.settimeout(6)
             self.assertEqual(s.recv(100), b"")  # no 408 for an idle connection
             self.assertGreater(time.monotonic() - start, 1.5)
+
+
+class SendTimeout(Base):
+    extra = ("--send-timeout", "1")
+
+    def test_stalled_reader_is_cut(self):
+        with self.server.connect(timeout=10) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(3)  # read nothing: no progress for longer than --send-timeout
+            total = 0
+            while True:
+                try:
+                    chunk = s.recv(1 << 20)
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    break
+                total += len(chunk)
+            self.assertLess(total, 48 << 20)
+
+    def test_slow_but_steady_reader_is_never_cut(self):
+        size = 12 << 20
+        with open(os.path.join(self.server.root, "slow.bin"), "wb") as f:
+            f.write(os.urandom(size))
+        with self.server.connect(timeout=10) as s:
+            s.sendall(b"GET /slow.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            start = time.monotonic()
+            data = b""
+            while True:
+                head, sep, body = data.partition(b"\r\n\r\n")
+                if sep and len(body) >= size:
+                    break
+                chunk = s.recv(256 * 1024)
+                self.assertTrue(chunk, "connection cut after %d bytes" % len(data))
+                data += chunk
+                time.sleep(0.05)  # at most 5 MB/s: steady, far slower than the server
+            # Much longer than --send-timeout in total: the timeout is about inactivity.
+            self.assertGreater(time.monotonic() - start, 2)
 
 
 class Slowloris(Base):
