@@ -249,6 +249,21 @@ TEST_F(Handler, BodiesAreDiscardedOrRefused) {
     EXPECT_FALSE(b.keep_alive);
 }
 
+TEST_F(Handler, ExpectContinueIsAnsweredAtOnceAndClosed) {
+    auto req = get("/notes.txt");
+    req.method = "POST";
+    req.content_length_count = 1;
+    req.content_length = 1000;
+    req.expect_continue = true;
+    auto const r = run(req);
+    EXPECT_EQ(r.status, 405);
+    EXPECT_FALSE(r.keep_alive); // no waiting for a body that will not come
+    req.expect_continue = false;
+    auto const plain = run(req);
+    EXPECT_TRUE(plain.keep_alive);
+    EXPECT_EQ(plain.discard_body, 1000u);
+}
+
 TEST_F(Handler, KeepAliveRules) {
     auto req = get("/notes.txt");
     EXPECT_TRUE(run(req).keep_alive);

@@ -37,6 +37,13 @@ TEST(Reader, ParsesAHead) {
     EXPECT_EQ(h.if_none_match, "\"x\"");
     EXPECT_EQ(h.range, "bytes=0-1");
     EXPECT_FALSE(h.transfer_encoding);
+    EXPECT_FALSE(h.expect_continue);
+    w::request_reader e;
+    ASSERT_EQ(e.feed("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\n"
+                     "Content-Length: 5\r\n\r\n")
+                  .status,
+              state::done);
+    EXPECT_TRUE(e.head().expect_continue);
 }
 
 TEST(Reader, EverySplitPointGivesTheSameHead) {

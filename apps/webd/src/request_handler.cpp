@@ -158,7 +158,9 @@ response handle_request(request_head const& req, file_opener& files, request_con
         return fail(400, false);
     if (req.content_length > opts.max_body)
         return fail(413, false);
-    bool const keep = keep_alive_for(req, ctx);
+    // A client that waits for "100 Continue" before sending its body never gets one (no
+    // request here needs a body): answer at once and close instead of waiting for the body.
+    bool const keep = keep_alive_for(req, ctx) && !(req.expect_continue && req.content_length > 0);
     auto with_discard = [&](response r) {
         r.discard_body = req.content_length;
         return r;

@@ -29,6 +29,7 @@ struct request_head {
     std::uint64_t content_length = 0;
     bool connection_close = false;      ///< "close" token in Connection
     bool connection_keep_alive = false; ///< "keep-alive" token in Connection
+    bool expect_continue = false;       ///< Expect: 100-continue
     std::string_view if_none_match;
     std::string_view if_modified_since;
     std::string_view range;

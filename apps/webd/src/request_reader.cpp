@@ -134,6 +134,9 @@ struct request_reader::impl {
             case bhttp::field::connection:
                 read_connection_tokens(value, head);
                 break;
+            case bhttp::field::expect:
+                head.expect_continue = iequals(trim(value), "100-continue");
+                break;
             case bhttp::field::if_none_match:
                 head.if_none_match = value;
                 head.has_if_none_match = true;
