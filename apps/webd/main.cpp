@@ -1,0 +1,94 @@
+// webd: wiring only. Options -> root, log, server -> signals -> run.
+#include "access_log.hpp"
+#include "config.hpp"
+#include "error_log.hpp"
+#include "root_directory.hpp"
+#include "server.hpp"
+#include "systemd.hpp"
+
+#include <netlab/asio/run.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <functional>
+#include <iostream>
+
+#include <pthread.h>
+#include <sys/resource.h>
+
+namespace {
+
+// Thousands of keep-alive connections need thousands of descriptors: take the hard limit.
+void raise_fd_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    namespace net = boost::asio;
+    namespace webd = netlab::webd;
+    auto const parsed = webd::parse_config(argc, argv);
+    if (!parsed.cfg)
+        return parsed.exit_code;
+    auto const& cfg = *parsed.cfg;
+    try {
+        std::signal(SIGPIPE, SIG_IGN); // sendfile(2) to a closed peer must be an error, not death
+        raise_fd_limit();
+        webd::root_directory root{cfg.root, cfg.follow_outside_symlinks, cfg.file_cache};
+        webd::access_log log{cfg.access_log};
+        net::io_context ioc{static_cast<int>(cfg.threads)};
+        webd::server server{ioc, cfg, root, log};
+        server.listen(webd::systemd::listen_fds());
+
+        // First SIGTERM/SIGINT: drain gracefully; a second one: stop now.
+        net::signal_set stop_signals{ioc, SIGINT, SIGTERM};
+        stop_signals.async_wait([&](boost::system::error_code ec, int) {
+            if (ec)
+                return;
+            webd::systemd::notify("STOPPING=1");
+            server.stop();
+            stop_signals.async_wait([&](boost::system::error_code again, int) {
+                if (!again)
+                    ioc.stop();
+            });
+        });
+        net::signal_set hup{ioc, SIGHUP};
+        std::function<void(boost::system::error_code, int)> on_hup =
+            [&](boost::system::error_code ec, int) {
+                if (ec)
+                    return;
+                if (!log.reopen())
+                    webd::log_line(webd::priority::error,
+                                   "cannot reopen the access log " + cfg.access_log);
+                hup.async_wait(on_hup);
+            };
+        hup.async_wait(on_hup);
+
+        server.start();
+        std::cout << "The TCP server is ready to receive." << std::endl;
+        webd::log_line(webd::priority::info, "serving " + cfg.root + " on " +
+                                                 server.describe_listeners() + " with " +
+                                                 std::to_string(cfg.threads) + " thread(s)");
+        webd::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
+        netlab::asio::run(ioc, cfg.threads);
+        // Drained: a late second signal must not turn exit status 0 into death by signal
+        // while the signal sets are torn down (they restore the default dispositions).
+        sigset_t late{};
+        sigemptyset(&late);
+        sigaddset(&late, SIGTERM);
+        sigaddset(&late, SIGINT);
+        sigaddset(&late, SIGHUP);
+        ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
+        return 0;
+    } catch (std::exception const& e) {
+        webd::log_line(webd::priority::error, e.what());
+        return 1;
+    }
+}

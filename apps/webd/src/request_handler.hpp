@@ -1,0 +1,112 @@
+#pragma once
+
+// The sans-I/O heart of webd: a parsed request head plus a way to open files under the root
+// become a complete response head and a body source. No sockets, no clock (the Date value is
+// passed in), so every status code is unit-testable.
+
+#include "unique_fd.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace netlab::webd {
+
+/// What the handler needs from a request head. Views point into the parser's storage.
+struct request_head {
+    std::string_view method;
+    std::string_view target;
+    unsigned version = 11; ///< 10 for HTTP/1.0, 11 for HTTP/1.1, ...
+    unsigned host_count = 0;
+    bool transfer_encoding = false;      ///< any Transfer-Encoding field at all
+    unsigned content_length_count = 0;   ///< Content-Length fields seen
+    bool content_length_invalid = false; ///< unparsable, or values that disagree
+    std::uint64_t content_length = 0;
+    bool connection_close = false;      ///< "close" token in Connection
+    bool connection_keep_alive = false; ///< "keep-alive" token in Connection
+    bool expect_continue = false;       ///< Expect: 100-continue
+    std::string_view if_none_match;
+    std::string_view if_modified_since;
+    std::string_view range;
+    std::string_view if_range;
+    bool has_if_none_match = false;
+    bool has_if_modified_since = false;
+    bool has_range = false;
+    bool has_if_range = false;
+    std::string_view referer;
+    std::string_view user_agent;
+};
+
+/// What a file under the root is.
+struct file_info {
+    bool regular = false;
+    bool directory = false;
+    std::uint64_t size = 0;
+    std::chrono::sys_seconds mtime{};
+};
+
+struct opened_file {
+    unique_fd fd;
+    file_info info;
+    /// The whole file, when the opener keeps small files in memory (then `fd` may be empty).
+    std::shared_ptr<std::string const> content;
+};
+
+/// Opens paths relative to the document root ("" is the root itself). Implementations must
+/// never resolve outside the root; errors are std::errc values (ENOENT, EXDEV for an escape...).
+class file_opener {
+public:
+    virtual ~file_opener() = default;
+    virtual boost::system::result<opened_file, std::error_code> open(std::string_view path) = 0;
+};
+
+struct handler_options {
+    std::string_view server_name = "webd";
+    std::string_view index = "index.html";
+    std::uint64_t max_body = 64 * 1024; ///< request bodies above this get 413 + close
+};
+
+/// Per-request facts from the connection.
+struct request_context {
+    std::string_view date; ///< the current IMF-fixdate (formatted once a second)
+    bool draining = false; ///< the server is shutting down: close after this response
+};
+
+/// A complete response: `head` is the serialised status line and header fields (ending with
+/// an empty line); the body is `body` (in memory), or `file_length` bytes from `file_offset`
+/// of `cached` (a shared in-memory copy of a small file) or else of `file`.
+struct response {
+    unsigned status = 200;
+    std::string head;
+    std::string body;
+    unique_fd file;
+    std::shared_ptr<std::string const> cached;
+    std::uint64_t file_offset = 0;
+    std::uint64_t file_length = 0;
+    bool keep_alive = true;
+    /// After this response, the request's body (this many bytes) must be skipped.
+    std::uint64_t discard_body = 0;
+
+    bool has_file_body() const noexcept { return file || cached; }
+    std::uint64_t body_bytes() const noexcept {
+        return has_file_body() ? file_length : body.size();
+    }
+};
+
+/// The reason phrase webd sends for `status` ("NOT FOUND" for 404, as the seed did).
+std::string_view reason_phrase(unsigned status) noexcept;
+
+/// Maps one request to its response.
+response handle_request(request_head const& req, file_opener& files, request_context const& ctx,
+                        handler_options const& opts = {});
+
+/// An error response with a small HTML body (without the body when `head_only`).
+response make_error_response(unsigned status, request_context const& ctx, bool keep_alive,
+                             handler_options const& opts = {}, bool head_only = false);
+
+} // namespace netlab::webd
