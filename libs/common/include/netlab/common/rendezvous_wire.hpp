@@ -11,6 +11,7 @@
 #include <boost/system/result.hpp>
 
 #include <array>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -67,6 +68,7 @@ struct endpoint {
     std::string to_string() const;
 
     friend bool operator==(endpoint const&, endpoint const&) = default;
+    friend auto operator<=>(endpoint const&, endpoint const&) = default;
 };
 
 /// One registered client as other clients see it.
