@@ -9,6 +9,7 @@
 
 #include <random>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace netlab::peerchat {
@@ -45,14 +46,16 @@ chat_client::chat_client(net::any_io_executor ex, program_options const& options
     server_ = rv::to_wire(server);
     socket_.open(server.protocol());
     socket_.bind({server.protocol(), options_.port});
-    // A descriptor of our own (closing it leaves fd 0 alone). epoll refuses regular files:
-    // those never block, so they are read without waiting.
-    boost::system::error_code ec;
-    int const fd = ::dup(input_fd);
-    input_.assign(fd, ec);
-    if (ec) {
+    // A descriptor of our own (closing it leaves fd 0 alone). Regular files and devices such
+    // as /dev/null cannot be polled (epoll says EPERM, which Asio hides): they never block, so
+    // they are read without waiting.
+    struct stat st {};
+    bool const pollable = ::fstat(input_fd, &st) == 0 &&
+                          (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || ::isatty(input_fd) == 1);
+    if (pollable) {
+        input_.assign(::dup(input_fd));
+    } else {
         input_pollable_ = false;
-        ::close(fd);
     }
     input_fd_ = input_fd;
 }
