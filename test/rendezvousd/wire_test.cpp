@@ -211,6 +211,17 @@ TEST(RendezvousWire, ALongListIsSplitIntoDatagramsThatFit) {
     EXPECT_TRUE(empty[0].peers.empty());
 }
 
+TEST(RendezvousWire, PeerJoinedPairKeyOffsetIsRight) {
+    auto a = entry("someone", 2);
+    a.pair_key = 0x0102030405060708ULL;
+    auto const bytes = rv::encode(rv::peer_joined{7, a}).value();
+    auto const at = rv::peer_joined_pair_key_offset(a.id);
+    ASSERT_LE(at + 8, bytes.size());
+    EXPECT_EQ(rv::bytes(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                        bytes.begin() + static_cast<std::ptrdiff_t>(at + 8)),
+              (rv::bytes{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
 TEST(RendezvousWire, MacInputIsTheDatagramWithoutItsMac) {
     rv::chat const c{"a", "b", 1, "hi", 0x1122334455667788ULL};
     auto const full = rv::encode(c).value();

@@ -112,14 +112,19 @@ std::uint64_t server_core::new_secret() {
 }
 
 std::uint64_t server_core::pair_key(client const& a, client const& b) const {
+    // Once per recipient of every join: a fixed buffer, no allocation.
     auto const& [lo, hi] = a.id < b.id ? std::pair{&a, &b} : std::pair{&b, &a};
-    std::vector<std::uint8_t> in{pair_domain};
+    std::array<std::uint8_t, 1 + 2 * (1 + wire::max_id_length + 8)> in{};
+    std::size_t n = 0;
+    in[n++] = pair_domain;
     for (auto const* c : {lo, hi}) {
-        in.push_back(static_cast<std::uint8_t>(c->id.size()));
-        in.insert(in.end(), c->id.begin(), c->id.end());
-        put_u64(in, c->secret);
+        in[n++] = static_cast<std::uint8_t>(c->id.size());
+        std::memcpy(in.data() + n, c->id.data(), c->id.size());
+        n += c->id.size();
+        for (int shift = 56; shift >= 0; shift -= 8)
+            in[n++] = static_cast<std::uint8_t>(c->secret >> shift);
     }
-    return siphash24(key_, in);
+    return siphash24(key_, std::span{in.data(), n});
 }
 
 wire::peer_entry server_core::entry_for(client const& c, client const& recipient) const {
@@ -150,9 +155,19 @@ void server_core::send_list(client const& recipient, actions& out) {
 }
 
 void server_core::announce_join(client const& c, actions& out) {
-    for (auto const& [id, other] : clients_)
-        if (&other != &c)
-            send(out, other.public_endpoint, wire::peer_joined{version_, entry_for(c, other)});
+    // One encoding; each recipient's copy differs only in the pair key.
+    auto const encoded = wire::encode(wire::peer_joined{version_, entry_for(c, c)});
+    if (!encoded)
+        return;
+    auto const at = wire::peer_joined_pair_key_offset(c.id);
+    for (auto const& [id, other] : clients_) {
+        if (&other == &c)
+            continue;
+        auto& o = out.sends.emplace_back(outgoing{other.public_endpoint, *encoded});
+        auto const key = pair_key(c, other);
+        for (std::size_t i = 0; i < 8; ++i)
+            o.data[at + i] = static_cast<std::uint8_t>(key >> (56 - 8 * i));
+    }
 }
 
 void server_core::remove(client& c, actions& out, char const* verb) {

@@ -251,6 +251,12 @@ bool valid_id(std::string_view id) noexcept;
 /// 0x7f); bytes >= 0x80 (UTF-8) are allowed.
 bool valid_text(std::string_view text) noexcept;
 
+/// Where the pair key (8 bytes, big-endian) sits in an encoded peer_joined for a peer `id`:
+/// a server announcing one join to many clients encodes once and patches only the key.
+constexpr std::size_t peer_joined_pair_key_offset(std::string_view id) noexcept {
+    return header_size + 4 + 1 + id.size();
+}
+
 /// Encoded size of one entry, for paging.
 std::size_t encoded_size(peer_entry const& e) noexcept;
 
