@@ -281,4 +281,26 @@ TEST(ClientCore, AMissedNoticeIsRepairedByResync) {
     EXPECT_GE(net.server.stats().resyncs, 1U);
 }
 
+TEST(ClientCore, AServerRestartIsSurvived) {
+    network net;
+    net.add_host("a", &net.add_nat(nat_kind::cone));
+    net.add_host("b", nullptr);
+    net.add_host("c", nullptr);
+    net.run_for(3s);
+    net.type("c", "@exit"); // churn: the old server's list version is now ahead of the new one's
+    net.run_for(1s);
+    // A new server process: new key, empty registry, list versions from 0 again.
+    net.server = netlab::rendezvousd::server_core{{}, {99, 98}};
+    net.run_for(12s); // the next refresh meets a stale cookie and registers anew
+    EXPECT_EQ(net.server.client_count(), 2U);
+    EXPECT_EQ(net.get("a").core->peer_ids(), std::vector<std::string>{"b"});
+    EXPECT_EQ(net.get("a").core->list_version(), net.server.list_version());
+    auto const resyncs = net.server.stats().resyncs;
+    net.run_for(20s);
+    EXPECT_EQ(net.server.stats().resyncs, resyncs); // in sync: no resync storm
+    net.type("a", "@chat b after the restart");
+    net.run_for(2s);
+    EXPECT_EQ(count(net.get("b").lines, "From a [after the restart]"), 1U);
+}
+
 } // namespace

@@ -189,7 +189,7 @@ void chat_client::apply(actions& out) {
         print_(line);
     for (auto const& line : out.errors)
         print_error_(line);
-    auto const protocol = socket_.local_endpoint().protocol();
+    auto const protocol = socket_.is_open() ? socket_.local_endpoint().protocol() : udp::v4();
     for (auto const& o : out.sends) {
         boost::system::error_code ec;
         socket_.send_to(net::buffer(o.data), rv::to_asio(o.to, protocol), 0, ec);

@@ -9,6 +9,7 @@ namespace {
 constexpr std::size_t dedup_capacity = 4096;
 constexpr milliseconds resync_wait{1000};
 constexpr milliseconds deregister_retry{250};
+constexpr std::size_t max_candidates = 8;
 
 siphash_key mac_key(std::uint64_t pair_key) {
     return {pair_key, 0};
@@ -226,8 +227,7 @@ void client_core::apply_list(time_point now) {
         }
     std::erase_if(peers_, [&](auto const& kv) { return !present.contains(kv.first); });
     version_ = assembling_version_;
-    if (static_cast<std::int32_t>(version_ - latest_version_) > 0)
-        latest_version_ = version_;
+    latest_version_ = version_; // a complete list is the server's state when it was sent
     have_list_ = true;
     pages_.clear();
     if (version_ == latest_version_)
@@ -329,6 +329,13 @@ client_core::candidate& client_core::candidate_for(peer& p, wire::endpoint const
         if (c.ep == from)
             return c;
     // A new source for a known peer (e.g. a symmetric NAT's fresh mapping): latch onto it.
+    // Bounded: the oldest unproven latched candidate makes room.
+    if (p.candidates.size() >= max_candidates) {
+        auto const stale = std::find_if(p.candidates.begin() + 1, p.candidates.end(),
+                                        [](candidate const& c) { return !c.proven; });
+        if (stale != p.candidates.end())
+            p.candidates.erase(stale);
+    }
     bool const same_nat =
         public_ && public_->same_address(p.entry.public_endpoint) &&
         std::any_of(p.entry.private_endpoints.begin(), p.entry.private_endpoints.end(),

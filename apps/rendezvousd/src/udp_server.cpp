@@ -46,6 +46,7 @@ udp_server::udp_server(net::any_io_executor ex, daemon_options const& options, s
                        line_sink print)
     : strand_{net::make_strand(ex)}
     , socket_{open_socket(strand_, options.port)}
+    , protocol_{socket_.local_endpoint().protocol()}
     , expiry_timer_{strand_}
     , stats_timer_{strand_}
     , stats_interval_{options.stats_interval}
@@ -114,8 +115,7 @@ void udp_server::apply() {
             continue;
         }
         boost::system::error_code ec;
-        socket_.send_to(net::buffer(o.data),
-                        rendezvous::to_asio(o.to, socket_.local_endpoint().protocol()), 0, ec);
+        socket_.send_to(net::buffer(o.data), rendezvous::to_asio(o.to, protocol_), 0, ec);
         if (ec == net::error::would_block || ec == net::error::try_again)
             backlog_.push_back(std::move(o));
         // Other errors (unreachable network, ...) concern one datagram: UDP is best effort.
@@ -132,11 +132,10 @@ void udp_server::flush_sends() {
         writing_ = false;
         if (ec || stopped_)
             return;
-        auto const protocol = socket_.local_endpoint().protocol();
         while (!backlog_.empty()) {
             auto const& o = backlog_.front();
             boost::system::error_code sec;
-            socket_.send_to(net::buffer(o.data), rendezvous::to_asio(o.to, protocol), 0, sec);
+            socket_.send_to(net::buffer(o.data), rendezvous::to_asio(o.to, protocol_), 0, sec);
             if (sec == net::error::would_block || sec == net::error::try_again)
                 break;
             backlog_.pop_front();

@@ -45,6 +45,7 @@ private:
 
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     boost::asio::ip::udp::socket socket_;
+    boost::asio::ip::udp protocol_; ///< cached: no getsockname(2) per datagram sent
     boost::asio::steady_timer expiry_timer_;
     boost::asio::steady_timer stats_timer_;
     std::optional<time_point> armed_at_;
