@@ -7,6 +7,10 @@
 #include <boost/asio/post.hpp>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/socket.h>
 
 namespace netlab::rendezvousd {
 
@@ -51,7 +55,9 @@ udp_server::udp_server(net::any_io_executor ex, daemon_options const& options, s
     , stats_timer_{strand_}
     , stats_interval_{options.stats_interval}
     , core_{options.server, key}
-    , print_{std::move(print)} {}
+    , print_{std::move(print)}
+    , rx_{std::make_unique<rx_batch>()}
+    , tx_{std::make_unique<tx_batch>()} {}
 
 std::uint16_t udp_server::local_port() const {
     return socket_.local_endpoint().port();
@@ -89,37 +95,79 @@ void udp_server::wait_readable() {
 }
 
 void udp_server::drain(time_point now) {
-    std::array<std::uint8_t, 2048> buffer; // > max_datagram: an oversized datagram is seen whole
-    udp::endpoint from;
-    for (std::size_t i = 0; i < max_batch; ++i) {
-        boost::system::error_code ec;
-        auto const n = socket_.receive_from(net::buffer(buffer), from, 0, ec);
-        if (ec == net::error::would_block || ec == net::error::try_again)
-            break;
-        if (ec)
+    // recvmmsg/sendmmsg: one system call per batch instead of one per datagram, the largest
+    // cost of a small request/response server.
+    int const fd = socket_.native_handle();
+    actions_.clear();
+    for (std::size_t round = 0; round < max_batch / batch; ++round) {
+        for (std::size_t i = 0; i < batch; ++i) {
+            rx_->iov[i] = {rx_->buffers[i].data(), rx_->buffers[i].size()};
+            rx_->msgs[i] = {};
+            rx_->msgs[i].msg_hdr.msg_name = &rx_->names[i];
+            rx_->msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+            rx_->msgs[i].msg_hdr.msg_iov = &rx_->iov[i];
+            rx_->msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int const n = ::recvmmsg(fd, rx_->msgs.data(), batch, MSG_DONTWAIT, nullptr);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
             continue; // e.g. ICMP port unreachable reported on a UDP socket: not fatal
-        actions_.clear();
-        core_.on_datagram(rendezvous::to_wire(from), std::span{buffer.data(), n}, now, actions_);
-        apply();
+        }
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+            udp::endpoint from;
+            auto const len = rx_->msgs[i].msg_hdr.msg_namelen;
+            if (len > from.capacity())
+                continue;
+            std::memcpy(from.data(), &rx_->names[i], len);
+            from.resize(len);
+            // A datagram larger than the buffer arrives truncated to 2048 bytes (> 1200): it
+            // is still rejected as too large.
+            core_.on_datagram(rendezvous::to_wire(from),
+                              std::span{rx_->buffers[i].data(), rx_->msgs[i].msg_len}, now,
+                              actions_);
+            // A join fans out to every client: send before the batch grows large.
+            if (actions_.sends.size() >= 16 * batch) {
+                apply();
+                actions_.clear();
+            }
+        }
+        if (static_cast<std::size_t>(n) < batch)
+            break;
     }
+    apply();
     arm_expiry();
 }
 
 void udp_server::apply() {
     for (auto const& line : actions_.lines)
         print_(line);
-    for (auto& o : actions_.sends) {
-        if (!backlog_.empty()) {
-            if (backlog_.size() < max_backlog)
-                backlog_.push_back(std::move(o));
-            continue;
+    auto& sends = actions_.sends;
+    std::size_t next = 0;
+    int const fd = socket_.native_handle();
+    while (next < sends.size() && backlog_.empty()) {
+        std::size_t const count = std::min(batch, sends.size() - next);
+        for (std::size_t i = 0; i < count; ++i) {
+            auto& o = sends[next + i];
+            tx_->names[i] = rendezvous::to_asio(o.to, protocol_);
+            tx_->iov[i] = {o.data.data(), o.data.size()};
+            tx_->msgs[i] = {};
+            tx_->msgs[i].msg_hdr.msg_name = tx_->names[i].data();
+            tx_->msgs[i].msg_hdr.msg_namelen = static_cast<socklen_t>(tx_->names[i].size());
+            tx_->msgs[i].msg_hdr.msg_iov = &tx_->iov[i];
+            tx_->msgs[i].msg_hdr.msg_iovlen = 1;
         }
-        boost::system::error_code ec;
-        socket_.send_to(net::buffer(o.data), rendezvous::to_asio(o.to, protocol_), 0, ec);
-        if (ec == net::error::would_block || ec == net::error::try_again)
-            backlog_.push_back(std::move(o));
-        // Other errors (unreachable network, ...) concern one datagram: UDP is best effort.
+        int const sent = ::sendmmsg(fd, tx_->msgs.data(), static_cast<unsigned>(count), 0);
+        if (sent > 0) {
+            next += static_cast<std::size_t>(sent);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break; // the socket buffer is full: the rest waits in the backlog
+        } else {
+            ++next; // this datagram cannot be sent (unreachable, ...): UDP is best effort
+        }
     }
+    for (; next < sends.size() && backlog_.size() < max_backlog; ++next)
+        backlog_.push_back(std::move(sends[next]));
     if (!backlog_.empty())
         flush_sends();
 }

@@ -12,9 +12,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <array>
 #include <deque>
 #include <functional>
 #include <memory>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace netlab::rendezvousd {
 
@@ -56,6 +60,22 @@ private:
     bool writing_ = false;
     bool stopped_ = false;
     line_sink print_;
+
+    static constexpr std::size_t batch = 64;
+    // recvmmsg/sendmmsg scratch space, allocated once (about 140 KiB).
+    struct rx_batch {
+        std::array<std::array<std::uint8_t, 2048>, batch> buffers; ///< > max_datagram
+        std::array<sockaddr_storage, batch> names;
+        std::array<iovec, batch> iov;
+        std::array<mmsghdr, batch> msgs;
+    };
+    struct tx_batch {
+        std::array<boost::asio::ip::udp::endpoint, batch> names;
+        std::array<iovec, batch> iov;
+        std::array<mmsghdr, batch> msgs;
+    };
+    std::unique_ptr<rx_batch> rx_;
+    std::unique_ptr<tx_batch> tx_;
 };
 
 } // namespace netlab::rendezvousd
