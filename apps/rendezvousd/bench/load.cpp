@@ -2,12 +2,15 @@
 // server as the ceiling. Plain POSIX sockets, one thread, a window of requests in flight.
 //
 //   rendezvous-load echo-server PORT
+//   rendezvous-load memory --clients N
 //   rendezvous-load bench HOST:PORT --clients N --seconds S [--echo]
 //
 // `bench` registers N ids (all from one socket: the server keys clients by id), then measures
 // refreshes/s for S seconds, then the time for one more join to reach all N. With --echo it
 // only measures the echo rate (refresh-sized datagrams) against an echo server.
 // Prints `key=value` lines.
+
+#include "server_core.hpp"
 
 #include <netlab/common/rendezvous_wire.hpp>
 
@@ -192,16 +195,67 @@ int bench(client& c, std::size_t clients, double seconds, bool echo) {
     return wrong == 0 && joined == clients ? 0 : 1;
 }
 
+long status_kib(char const* field) {
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    if (f == nullptr)
+        return -1;
+    std::array<char, 256> line{};
+    long v = -1;
+    while (std::fgets(line.data(), line.size(), f) != nullptr)
+        if (std::strncmp(line.data(), field, std::strlen(field)) == 0)
+            v = std::atol(line.data() + std::strlen(field) + 1);
+    std::fclose(f);
+    return v;
+}
+
+// The registry's memory at sizes the daemon cannot reach in a bench run (N registrations
+// cost N^2/2 join notices): the same server_core, in-process, lists and notices off. Each
+// client registers from its own address with two private endpoints, like a real one.
+int memory(std::size_t clients) {
+    namespace rd = netlab::rendezvousd;
+    rd::server_options o; // the default per-address rate limit: its buckets count too
+    o.send_lists = false;
+    o.expiry = std::chrono::hours{1};
+    rd::server_core server{o, {7, 8}};
+    rd::actions out;
+    auto const now = rd::time_point{std::chrono::hours{1}};
+    long const before = status_kib("VmRSS:");
+    for (std::size_t i = 0; i < clients; ++i) {
+        auto const from =
+            rv::endpoint::v4({100, static_cast<std::uint8_t>(64 + (i >> 16)),
+                              static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)},
+                             static_cast<std::uint16_t>(1024 + i % 60000));
+        auto const m = rv::encode(rv::register_request{"client-" + std::to_string(i),
+                                                       server.cookie_for(from, now),
+                                                       0,
+                                                       {rv::endpoint::v4({192, 168, 1, 2}, 10081),
+                                                        rv::endpoint::v4({10, 8, 0, 2}, 10081)}})
+                           .value();
+        out.clear();
+        server.on_datagram(from, m, now, out);
+    }
+    long const after = status_kib("VmRSS:");
+    std::printf("clients=%zu\nregistered=%zu\nregistry_kib=%ld\nbytes_per_client=%.0f\n"
+                "peak_rss_kib=%ld\n",
+                clients, server.client_count(), after - before,
+                static_cast<double>(after - before) * 1024 / static_cast<double>(clients),
+                status_kib("VmHWM:"));
+    return server.client_count() == clients ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     std::vector<std::string_view> args(argv + 1, argv + argc);
     auto const usage = [] {
         std::fputs("Usage: rendezvous-load echo-server PORT\n"
+                   "       rendezvous-load memory --clients N\n"
                    "       rendezvous-load bench HOST:PORT [--clients N] [--seconds S] [--echo]\n",
                    stderr);
         return 2;
     };
+    if (args.size() == 3 && args[0] == "memory" && args[1] == "--clients")
+        return memory(std::stoul(std::string{args[2]}));
     if (args.size() == 2 && args[0] == "echo-server")
         return echo_server(static_cast<std::uint16_t>(std::stoi(std::string{args[1]})));
     if (args.size() < 2 || args[0] != "bench")

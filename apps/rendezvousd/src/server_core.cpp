@@ -145,6 +145,8 @@ void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::
 }
 
 void server_core::send_list(client const& recipient, actions& out) {
+    if (!options_.send_lists)
+        return;
     std::vector<wire::peer_entry> peers;
     peers.reserve(clients_.size());
     for (auto const& [id, c] : clients_)
@@ -155,6 +157,8 @@ void server_core::send_list(client const& recipient, actions& out) {
 }
 
 void server_core::announce_join(client const& c, actions& out) {
+    if (!options_.send_lists)
+        return;
     // One encoding; each recipient's copy differs only in the pair key.
     auto const encoded = wire::encode(wire::peer_joined{version_, entry_for(c, c)});
     if (!encoded)
