@@ -255,6 +255,25 @@ TEST(ClientCore, ForgedChatsAreNotShown) {
     EXPECT_EQ(net.get("b").core->peer_ids(), std::vector<std::string>{"a"});
 }
 
+TEST(ClientCore, ForgedServerMessagesAreIgnored) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    auto const b_ep = net.get("b").priv;
+    auto const v = net.get("b").core->list_version();
+    // Spoofing the server's address is not enough without b's secret: a fake "a" with the
+    // attacker's endpoint and pair key, a fake leave, a relayed chat "from a".
+    rv::peer_entry fake{"a", 42, rv::endpoint::v4({203, 0, 113, 99}, 1), {}};
+    net.inject(net.server_ep, b_ep, rv::encode(rv::peer_joined{v + 1, fake, 7}).value());
+    net.inject(net.server_ep, b_ep, rv::encode(rv::peer_left{v + 1, "a", 7}).value());
+    net.inject(net.server_ep, b_ep, rv::encode(rv::relayed_chat{"a", 1, "I am a", 7}).value());
+    net.run_for(1s);
+    EXPECT_TRUE(net.get("b").lines.empty());
+    EXPECT_EQ(net.get("b").core->peer_ids(), std::vector<std::string>{"a"});
+    EXPECT_EQ(net.get("b").core->direct_endpoint("a"), net.get("a").priv);
+}
+
 TEST(ClientCore, TakenIdStopsTheClientWithAnError) {
     network net;
     net.add_host("a", nullptr);

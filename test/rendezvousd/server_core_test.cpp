@@ -69,6 +69,13 @@ protected:
     std::uint64_t cookie(rv::endpoint const& from) const { return server.cookie_for(from, now); }
 };
 
+/// True when `m`'s mac is the server's under `secret`.
+template <class M>
+bool signed_for(M const& m, std::uint64_t secret) {
+    auto const input = rv::mac_input(m).value();
+    return netlab::siphash24(rv::server_mac_key(secret), input) == m.mac;
+}
+
 template <class T>
 std::vector<std::pair<rv::endpoint, T>>
 only(std::vector<std::pair<rv::endpoint, rv::message>> const& v) {
@@ -129,6 +136,10 @@ TEST_F(ServerCore, NewIdGetsAckListAndIsAnnouncedAndPrinted) {
     EXPECT_EQ(joins[0].second.version, acks[0].second.list_version);
     // Both sides hold the same pair key.
     EXPECT_EQ(joins[0].second.peer.pair_key, a.pair_key);
+    // Each is signed for its recipient.
+    EXPECT_TRUE(signed_for(pages[0].second, acks[0].second.secret));
+    EXPECT_TRUE(signed_for(joins[0].second, alice));
+    EXPECT_FALSE(signed_for(joins[0].second, acks[0].second.secret));
 }
 
 TEST_F(ServerCore, PairKeysDifferPerPair) {
@@ -183,13 +194,14 @@ TEST_F(ServerCore, ExpiryFollowsTheLastRefresh) {
 
 TEST_F(ServerCore, DeregisterWithSecretRemovesAtOnce) {
     auto const a = join("alice", ep(1));
-    join("bob", ep(2));
+    auto const b = join("bob", ep(2));
     auto const r = deliver(ep(1), rv::deregister_request{"alice", a});
     EXPECT_EQ(out.lines, std::vector<std::string>{"alice is deregistered 203.0.113.1:10081"});
     EXPECT_EQ(only<rv::deregister_ack>(r).size(), 1U);
     auto const left = only<rv::peer_left>(r);
     ASSERT_EQ(left.size(), 1U);
     EXPECT_EQ(left[0].first, ep(2));
+    EXPECT_TRUE(signed_for(left[0].second, b));
     EXPECT_EQ(server.client_count(), 1U);
     // A retransmitted deregister is harmless.
     auto const again = deliver(ep(1), rv::deregister_request{"alice", a});
@@ -287,11 +299,19 @@ TEST_F(ServerCore, RelayStampsTheVerifiedSender) {
     auto const r = deliver(ep(1), rv::relay_chat{"alice", a, "bob", 5, "hi"});
     ASSERT_EQ(r.size(), 1U);
     EXPECT_EQ(r[0].first, ep(2));
-    EXPECT_EQ(std::get<rv::relayed_chat>(r[0].second), (rv::relayed_chat{"alice", 5, "hi"}));
+    auto const& relayed = std::get<rv::relayed_chat>(r[0].second);
+    EXPECT_EQ(relayed.from, "alice");
+    EXPECT_EQ(relayed.message_id, 5U);
+    EXPECT_EQ(relayed.text, "hi");
+    EXPECT_TRUE(signed_for(relayed, b)); // bob can tell it is the server's
+    EXPECT_FALSE(signed_for(relayed, a));
     auto const back = deliver(ep(2), rv::relay_ack{"bob", b, "alice", 5});
     ASSERT_EQ(back.size(), 1U);
     EXPECT_EQ(back[0].first, ep(1));
-    EXPECT_EQ(std::get<rv::relayed_ack>(back[0].second), (rv::relayed_ack{"bob", 5}));
+    auto const& ack = std::get<rv::relayed_ack>(back[0].second);
+    EXPECT_EQ(ack.from, "bob");
+    EXPECT_EQ(ack.message_id, 5U);
+    EXPECT_TRUE(signed_for(ack, a));
     EXPECT_EQ(server.stats().relayed, 2U);
 }
 
@@ -308,7 +328,10 @@ TEST_F(ServerCore, RelayNeedsTheSecretAndTheRegisteredSource) {
     }
     auto const r = deliver(ep(1), rv::relay_chat{"alice", a, "nobody", 6, "hi"});
     ASSERT_EQ(r.size(), 1U);
-    EXPECT_EQ(std::get<rv::relay_failed>(r[0].second), (rv::relay_failed{"nobody", 6}));
+    auto const& failed = std::get<rv::relay_failed>(r[0].second);
+    EXPECT_EQ(failed.to, "nobody");
+    EXPECT_EQ(failed.message_id, 6U);
+    EXPECT_TRUE(signed_for(failed, a));
     EXPECT_EQ(server.stats().relayed, 0U);
 }
 

@@ -106,6 +106,35 @@ TEST_F(UdpServer, RegistersOverLoopbackAndExpires) {
     EXPECT_EQ(lines[1], "alice is disappeared " + rv::to_wire(a.local_endpoint()).to_string());
 }
 
+TEST_F(UdpServer, IsDualStack) {
+    udp::socket v6{ioc};
+    boost::system::error_code ec;
+    v6.open(udp::v6(), ec);
+    if (!ec)
+        v6.bind({net::ip::address_v6::loopback(), 0}, ec);
+    if (ec)
+        GTEST_SKIP() << "no IPv6 loopback here";
+    v6.send_to(net::buffer(rv::encode(rv::register_request{"six", 0, 0, {}}).value()),
+               udp::endpoint{net::ip::address_v6::loopback(), server->local_port()});
+    auto const r = receive(v6, 1);
+    ASSERT_EQ(r.size(), 1U);
+    auto const cookie = std::get<rv::challenge>(r[0]).cookie;
+    v6.send_to(net::buffer(rv::encode(rv::register_request{"six", cookie, 0, {}}).value()),
+               udp::endpoint{net::ip::address_v6::loopback(), server->local_port()});
+    auto const ack = receive(v6, 1);
+    ASSERT_EQ(ack.size(), 1U);
+    auto const& observed = std::get<rv::register_ack>(ack[0]).observed;
+    EXPECT_EQ(observed.fam, rv::endpoint::family::v6);
+    EXPECT_EQ(observed.to_string(), "[::1]:" + std::to_string(v6.local_endpoint().port()));
+    // An IPv4 client of the same dual-stack socket is seen as plain IPv4, not ::ffff:127.0.0.1.
+    auto a = client();
+    auto const c4 = exchange(a, rv::register_request{"four", 0, 0, {}}, 1);
+    auto const r4 = exchange(
+        a, rv::register_request{"four", std::get<rv::challenge>(c4.at(0)).cookie, 0, {}}, 1);
+    EXPECT_EQ(std::get<rv::register_ack>(r4.at(0)).observed.to_string(),
+              "127.0.0.1:" + std::to_string(a.local_endpoint().port()));
+}
+
 TEST_F(UdpServer, JunkIsCountedAndTheServerKeepsServing) {
     auto a = client();
     for (std::string const& junk : {std::string{}, std::string{"hello"}, std::string(1500, 'x')})

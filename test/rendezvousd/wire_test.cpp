@@ -156,7 +156,7 @@ TEST(RendezvousWire, BadTextIsRejected) {
         rv::encode(rv::chat{"a", "b", 1, std::string(rv::max_text_length + 1, 'x'), 0}).error(),
         rv::errc::bad_text);
     auto bytes = rv::encode(rv::relayed_chat{"a", 1, "xy"}).value();
-    bytes[bytes.size() - 1] = '\x1b'; // an escape sequence for the recipient's terminal
+    bytes[bytes.size() - 9] = '\x1b'; // an escape sequence for the recipient's terminal
     EXPECT_EQ(rv::decode(bytes).error(), rv::errc::bad_text);
 }
 

@@ -234,10 +234,22 @@ void client_core::apply_list(time_point now) {
         resync_check_.reset();
 }
 
+bool client_core::signed_by_server(wire::message const& m, std::uint64_t mac) const {
+    if (secret_ == 0)
+        return false;
+    auto const input = wire::mac_input(m);
+    return input && siphash24(wire::server_mac_key(secret_), *input) == mac;
+}
+
 void client_core::handle_server(wire::message const& m, time_point now, actions& out) {
     std::visit(
         [&](auto const& msg) {
             using T = std::decay_t<decltype(msg)>;
+            // What could be forged from the server's address must carry the server's mac.
+            if constexpr (requires { msg.mac; }) {
+                if (!signed_by_server(m, msg.mac))
+                    return;
+            }
             if constexpr (std::is_same_v<T, wire::challenge>) {
                 cookie_ = msg.cookie;
                 send_register(out);

@@ -123,6 +123,7 @@ private:
     bool mac_ok(peer const& p, wire::message const& m, std::uint64_t mac) const;
     std::uint64_t next_random();
 
+    bool signed_by_server(wire::message const& m, std::uint64_t mac) const;
     void send_register(actions& out);
     void handle_server(wire::message const& m, time_point now, actions& out);
     void handle_peer(wire::endpoint const& from, wire::message const& m, time_point now,

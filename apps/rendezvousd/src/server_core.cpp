@@ -29,6 +29,14 @@ std::array<std::uint8_t, 17> address_key(wire::endpoint const& e) {
     return k;
 }
 
+// The mac is the last 8 bytes of every signed message: computed over the bytes before it.
+void sign(wire::bytes& b, std::uint64_t secret) {
+    auto const n = b.size() - 8;
+    auto const mac = siphash24(wire::server_mac_key(secret), std::span{b.data(), n});
+    for (std::size_t i = 0; i < 8; ++i)
+        b[n + i] = static_cast<std::uint8_t>(mac >> (56 - 8 * i));
+}
+
 } // namespace
 
 std::size_t
@@ -139,6 +147,15 @@ void server_core::send(actions& out, wire::endpoint const& to, wire::message con
         out.sends.push_back({to, std::move(*bytes)});
 }
 
+void server_core::send_signed(actions& out, wire::endpoint const& to, std::uint64_t secret,
+                              wire::message const& m) {
+    auto bytes = wire::encode(m);
+    if (!bytes)
+        return;
+    sign(*bytes, secret);
+    out.sends.push_back({to, std::move(*bytes)});
+}
+
 void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::reason why) {
     ++stats_.refused;
     send(out, to, wire::refused{why});
@@ -153,7 +170,7 @@ void server_core::send_list(client const& recipient, actions& out) {
         if (&c != &recipient)
             peers.push_back(entry_for(c, recipient));
     for (auto const& page : wire::paginate(version_, std::move(peers)))
-        send(out, recipient.public_endpoint, page);
+        send_signed(out, recipient.public_endpoint, recipient.secret, page);
 }
 
 void server_core::announce_join(client const& c, actions& out) {
@@ -171,6 +188,7 @@ void server_core::announce_join(client const& c, actions& out) {
         auto const key = pair_key(c, other);
         for (std::size_t i = 0; i < 8; ++i)
             o.data[at + i] = static_cast<std::uint8_t>(key >> (56 - 8 * i));
+        sign(o.data, other.secret);
     }
 }
 
@@ -181,7 +199,7 @@ void server_core::remove(client& c, actions& out, char const* verb) {
     std::string const id = c.id;
     clients_.erase(id); // `c` is gone from here on
     for (auto const& [other_id, other] : clients_)
-        send(out, other.public_endpoint, wire::peer_left{version_, id});
+        send_signed(out, other.public_endpoint, other.secret, wire::peer_left{version_, id});
 }
 
 // ---- admission ----------------------------------------------------------------------------
@@ -336,11 +354,12 @@ void server_core::handle(wire::endpoint const& from, wire::relay_chat const& m, 
     auto const target = clients_.find(m.to);
     if (target == clients_.end() || &target->second == sender) {
         ++stats_.relay_dropped;
-        send(out, from, wire::relay_failed{m.to, m.message_id});
+        send_signed(out, from, sender->secret, wire::relay_failed{m.to, m.message_id});
         return;
     }
     ++stats_.relayed;
-    send(out, target->second.public_endpoint, wire::relayed_chat{m.from, m.message_id, m.text});
+    send_signed(out, target->second.public_endpoint, target->second.secret,
+                wire::relayed_chat{m.from, m.message_id, m.text});
 }
 
 void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now,
@@ -358,7 +377,8 @@ void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, t
         return;
     }
     ++stats_.relayed;
-    send(out, target->second.public_endpoint, wire::relayed_ack{m.from, m.message_id});
+    send_signed(out, target->second.public_endpoint, target->second.secret,
+                wire::relayed_ack{m.from, m.message_id});
 }
 
 std::string server_core::stats_line() const {

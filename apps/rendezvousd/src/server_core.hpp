@@ -123,6 +123,9 @@ private:
     wire::peer_entry entry_for(client const& c, client const& recipient) const;
 
     void send(actions& out, wire::endpoint const& to, wire::message const& m);
+    /// Sends `m` with its mac computed under the recipient's secret.
+    void send_signed(actions& out, wire::endpoint const& to, std::uint64_t secret,
+                     wire::message const& m);
     void refuse(actions& out, wire::endpoint const& to, wire::refused::reason why);
     void send_list(client const& recipient, actions& out);
     void announce_join(client const& c, actions& out);

@@ -263,6 +263,7 @@ void put(writer& w, list_page const& m) {
     w.u8(static_cast<std::uint8_t>(m.peers.size()));
     for (auto const& e : m.peers)
         w.entry(e);
+    w.u64(m.mac);
 }
 void get(reader& r, list_page& m) {
     m.version = r.u32();
@@ -273,22 +274,27 @@ void get(reader& r, list_page& m) {
     std::size_t const n = r.u8();
     for (std::size_t i = 0; i < n && r.ok(); ++i)
         m.peers.push_back(r.entry());
+    m.mac = r.u64();
 }
 void put(writer& w, peer_joined const& m) {
     w.u32(m.version);
     w.entry(m.peer);
+    w.u64(m.mac);
 }
 void get(reader& r, peer_joined& m) {
     m.version = r.u32();
     m.peer = r.entry();
+    m.mac = r.u64();
 }
 void put(writer& w, peer_left const& m) {
     w.u32(m.version);
     w.id(m.id);
+    w.u64(m.mac);
 }
 void get(reader& r, peer_left& m) {
     m.version = r.u32();
     m.id = r.id();
+    m.mac = r.u64();
 }
 void put(writer& w, deregister_request const& m) {
     w.id(m.id);
@@ -390,27 +396,33 @@ void put(writer& w, relayed_chat const& m) {
     w.id(m.from);
     w.u64(m.message_id);
     w.text(m.text);
+    w.u64(m.mac);
 }
 void get(reader& r, relayed_chat& m) {
     m.from = r.id();
     m.message_id = r.u64();
     m.text = r.text();
+    m.mac = r.u64();
 }
 void put(writer& w, relayed_ack const& m) {
     w.id(m.from);
     w.u64(m.message_id);
+    w.u64(m.mac);
 }
 void get(reader& r, relayed_ack& m) {
     m.from = r.id();
     m.message_id = r.u64();
+    m.mac = r.u64();
 }
 void put(writer& w, relay_failed const& m) {
     w.id(m.to);
     w.u64(m.message_id);
+    w.u64(m.mac);
 }
 void get(reader& r, relay_failed& m) {
     m.to = r.id();
     m.message_id = r.u64();
+    m.mac = r.u64();
 }
 
 template <std::size_t I>
@@ -531,7 +543,7 @@ std::size_t encoded_size(peer_entry const& e) noexcept {
 }
 
 std::vector<list_page> paginate(std::uint32_t version, std::vector<peer_entry> peers) {
-    constexpr std::size_t page_header = header_size + 4 + 2 + 2 + 1;
+    constexpr std::size_t page_header = header_size + 4 + 2 + 2 + 1 + 8; // + the mac
     std::vector<list_page> pages(1);
     std::size_t size = page_header;
     for (auto& e : peers) {

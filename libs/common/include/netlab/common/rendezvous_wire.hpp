@@ -8,6 +8,8 @@
 // exactly the same bytes, or an error. It never reads out of bounds and rejects trailing bytes,
 // truncation, unknown types or versions and out-of-range fields.
 
+#include <netlab/common/siphash.hpp>
+
 #include <boost/system/result.hpp>
 
 #include <array>
@@ -153,17 +155,20 @@ struct list_page {
     std::uint16_t page = 0;
     std::uint16_t page_count = 1;
     std::vector<peer_entry> peers;
+    std::uint64_t mac = 0; ///< server_mac, see below
     friend bool operator==(list_page const&, list_page const&) = default;
 };
 /// A peer appeared or changed its endpoints (NAT rebinding); the list is now at `version`.
 struct peer_joined {
     std::uint32_t version = 0;
     peer_entry peer;
+    std::uint64_t mac = 0; ///< server_mac, see below
     friend bool operator==(peer_joined const&, peer_joined const&) = default;
 };
 struct peer_left {
     std::uint32_t version = 0;
     std::string id;
+    std::uint64_t mac = 0; ///< server_mac, see below
     friend bool operator==(peer_left const&, peer_left const&) = default;
 };
 struct deregister_ack {
@@ -174,19 +179,30 @@ struct relayed_chat {
     std::string from;
     std::uint64_t message_id = 0;
     std::string text;
+    std::uint64_t mac = 0; ///< server_mac, see below
     friend bool operator==(relayed_chat const&, relayed_chat const&) = default;
 };
 struct relayed_ack {
     std::string from;
     std::uint64_t message_id = 0;
+    std::uint64_t mac = 0; ///< server_mac, see below
     friend bool operator==(relayed_ack const&, relayed_ack const&) = default;
 };
 /// The server could not relay to `to` (unknown or not reachable).
 struct relay_failed {
     std::string to;
     std::uint64_t message_id = 0;
+    std::uint64_t mac = 0; ///< server_mac, see below
     friend bool operator==(relay_failed const&, relay_failed const&) = default;
 };
+
+// The server signs what could otherwise be forged from its address by anyone who can spoof
+// a source address (list, notices, relayed messages): `mac` is siphash(server_mac_key(secret),
+// the datagram's bytes before the mac), with the recipient's registration secret, which only
+// the server and that client know.
+inline siphash_key server_mac_key(std::uint64_t secret) noexcept {
+    return {secret, 1};
+}
 
 // --- peer -> peer --------------------------------------------------------------------------
 // `mac` is siphash(pair_key, the datagram's bytes before the mac): only the two peers (and the
