@@ -300,6 +300,19 @@ TEST(ClientCore, AMissedNoticeIsRepairedByResync) {
     EXPECT_GE(net.server.stats().resyncs, 1U);
 }
 
+TEST(ClientCore, AnUnreachableServerIsReportedOnceAndRetried) {
+    network net;
+    net.add_host("a", nullptr);
+    net.cut.insert("a");
+    net.run_for(30s);
+    EXPECT_EQ(net.get("a").errors,
+              std::vector<std::string>{
+                  "peerchat: no answer from rendezvousd at 203.0.113.1:10080 yet; still trying"});
+    net.cut.clear();
+    net.run_for(11s); // retries back off to the refresh interval
+    EXPECT_TRUE(net.get("a").core->registered());
+}
+
 TEST(ClientCore, AServerRestartIsSurvived) {
     network net;
     net.add_host("a", &net.add_nat(nat_kind::cone));

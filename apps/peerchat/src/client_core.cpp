@@ -10,6 +10,7 @@ constexpr std::size_t dedup_capacity = 4096;
 constexpr milliseconds resync_wait{1000};
 constexpr milliseconds deregister_retry{250};
 constexpr std::size_t max_candidates = 8;
+constexpr milliseconds unreachable_warning{5000};
 
 siphash_key mac_key(std::uint64_t pair_key) {
     return {pair_key, 0};
@@ -88,6 +89,7 @@ void client_core::send_register(actions& out) {
 // ---- lifecycle -------------------------------------------------------------------------------
 
 void client_core::start(time_point now, actions& out) {
+    started_ = now;
     send_register(out);
     awaiting_ack_ = true;
     next_register_ = now + register_backoff_;
@@ -147,6 +149,11 @@ void client_core::on_timer(time_point now, actions& out) {
             send(out, options_.server, wire::deregister_request{options_.id, secret_});
             next_deregister_ = now + deregister_retry;
         }
+    }
+    if (secret_ == 0 && !warned_unreachable_ && now - started_ >= unreachable_warning) {
+        warned_unreachable_ = true;
+        out.errors.push_back("peerchat: no answer from rendezvousd at " +
+                             options_.server.to_string() + " yet; still trying");
     }
     if (now >= next_register_) {
         // Unanswered registrations are retried quickly (1, 2, 4 s ...), refreshes every

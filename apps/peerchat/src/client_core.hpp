@@ -153,6 +153,8 @@ private:
     time_point next_register_{};
     milliseconds register_backoff_{1000};
     bool awaiting_ack_ = false;
+    time_point started_{};
+    bool warned_unreachable_ = false;
 
     std::uint32_t version_ = 0;
     std::uint32_t latest_version_ = 0; ///< the newest version the server mentioned
