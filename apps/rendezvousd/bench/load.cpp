@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace {
@@ -73,7 +74,13 @@ int echo_server(std::uint16_t port) {
 struct client {
     int fd;
     sockaddr_in server{};
-    std::array<std::uint8_t, 2048> buf{};
+    // recvmmsg batches: the generator must keep up with a server fanning out joins to it.
+    static constexpr std::size_t batch = 64;
+    std::array<std::array<std::uint8_t, 2048>, batch> bufs{};
+    std::array<iovec, batch> iov{};
+    std::array<mmsghdr, batch> msgs{};
+    std::size_t have = 0;
+    std::size_t next = 0;
 
     void send(rv::bytes const& b) const {
         while (::sendto(fd, b.data(), b.size(), 0, reinterpret_cast<sockaddr const*>(&server),
@@ -84,14 +91,25 @@ struct client {
     }
     /// Next datagram, or an empty span after `timeout_ms` without one.
     std::span<std::uint8_t const> receive(int timeout_ms) {
-        while (true) {
-            auto const n = ::recv(fd, buf.data(), buf.size(), 0);
-            if (n >= 0)
-                return {buf.data(), static_cast<std::size_t>(n)};
+        while (next == have) {
+            for (std::size_t i = 0; i < batch; ++i) {
+                iov[i] = {bufs[i].data(), bufs[i].size()};
+                msgs[i] = {};
+                msgs[i].msg_hdr.msg_iov = &iov[i];
+                msgs[i].msg_hdr.msg_iovlen = 1;
+            }
+            int const n = ::recvmmsg(fd, msgs.data(), batch, MSG_DONTWAIT, nullptr);
+            if (n > 0) {
+                have = static_cast<std::size_t>(n);
+                next = 0;
+                break;
+            }
             pollfd p{fd, POLLIN, 0};
             if (::poll(&p, 1, timeout_ms) <= 0)
                 return {};
         }
+        auto const i = next++;
+        return {bufs[i].data(), msgs[i].msg_len};
     }
 };
 
