@@ -56,11 +56,12 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
     std::string config;
     po::options_description desc{"Options"};
     desc.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
-        "config", po::value(&config), "read options from FILE (same names, `name = value`)")(
-        "id", po::value(&id),
+        "config", po::value(&config)->value_name("FILE"),
+        "read options from FILE (same names, `name = value`)")(
+        "id", po::value(&id)->value_name("ID"),
         "my id (1-32 printable characters, no spaces); "
         "without it the first input line is the id")(
-        "server", po::value(&server)->default_value(server),
+        "server", po::value(&server)->default_value(server)->value_name("HOST[:PORT]"),
         "rendezvousd's HOST[:PORT] (port 10080 by default)")(
         "port", po::value(&port)->default_value(port),
         "local UDP port (0: any free port)")("refresh", po::value(&refresh)->default_value(refresh),

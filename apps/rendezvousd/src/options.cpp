@@ -20,7 +20,8 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
     std::string config;
     po::options_description desc{"Options"};
     desc.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
-        "config", po::value(&config), "read options from FILE (same names, `name = value`)")(
+        "config", po::value(&config)->value_name("FILE"),
+        "read options from FILE (same names, `name = value`)")(
         "port", po::value(&port)->default_value(port),
         "UDP port, on all interfaces (IPv4 and IPv6); 0: any free port")(
         "expiry", po::value(&expiry)->default_value(expiry),
