@@ -268,10 +268,31 @@ TEST(ClientCore, ForgedServerMessagesAreIgnored) {
     net.inject(net.server_ep, b_ep, rv::encode(rv::peer_joined{v + 1, fake, 7}).value());
     net.inject(net.server_ep, b_ep, rv::encode(rv::peer_left{v + 1, "a", 7}).value());
     net.inject(net.server_ep, b_ep, rv::encode(rv::relayed_chat{"a", 1, "I am a", 7}).value());
+    // A fake ack handing b another secret and address, a fake refusal, a fake "deregistered".
+    net.inject(
+        net.server_ep, b_ep,
+        rv::encode(rv::register_ack{1234, rv::endpoint::v4({1, 2, 3, 4}, 5), v + 9, 7}).value());
+    net.inject(net.server_ep, b_ep,
+               rv::encode(rv::refused{rv::refused::reason::id_taken, 7}).value());
     net.run_for(1s);
+    EXPECT_EQ(net.get("b").core->public_endpoint(), net.get("b").priv);
+    EXPECT_FALSE(net.get("b").core->done());
     EXPECT_TRUE(net.get("b").lines.empty());
     EXPECT_EQ(net.get("b").core->peer_ids(), std::vector<std::string>{"a"});
     EXPECT_EQ(net.get("b").core->direct_endpoint("a"), net.get("a").priv);
+}
+
+TEST(ClientCore, AForgedRefusalCannotStopANewClient) {
+    network net;
+    net.cut.insert("a"); // a's registration is slow to arrive: the forger is first
+    auto& a = net.add_host("a", nullptr);
+    for (std::uint64_t mac : {std::uint64_t{0}, std::uint64_t{7}})
+        net.inject(net.server_ep, a.priv,
+                   rv::encode(rv::refused{rv::refused::reason::id_taken, mac}).value());
+    EXPECT_FALSE(a.core->done());
+    net.cut.clear();
+    net.run_for(3s);
+    EXPECT_TRUE(a.core->registered());
 }
 
 TEST(ClientCore, TakenIdStopsTheClientWithAnError) {

@@ -32,7 +32,8 @@ rv::peer_entry entry(std::string id, std::size_t privates = 1) {
     return e;
 }
 
-// One sample of every alternative, including the largest field values.
+// One sample of every alternative, including the largest field values; every field non-zero
+// in at least one sample, so a field the codec forgot cannot round-trip by accident.
 std::vector<rv::message> samples() {
     std::string const long_id(rv::max_id_length, 'z');
     std::string const long_text(rv::max_text_length, 'x');
@@ -44,16 +45,17 @@ std::vector<rv::message> samples() {
             42,
             {v4(10, 0, 0, 2, 10081), v6_loopback(1), v4(192, 168, 1, 2, 65535), v6_loopback(2)}},
         rv::challenge{0xdeadbeefcafef00dULL},
-        rv::register_ack{7, v4(198, 51, 100, 9, 1), 0xffffffffU},
+        rv::register_ack{7, v4(198, 51, 100, 9, 1), 0xffffffffU, 0x11},
         rv::register_ack{7, v6_loopback(10081), 3},
-        rv::refused{rv::refused::reason::id_taken},
+        rv::refused{rv::refused::reason::id_taken, 0x12},
         rv::refused{rv::refused::reason::rate_limited},
         rv::list_page{1, 0, 1, {}},
-        rv::list_page{9, 2, 3, {entry("a", 0), entry(long_id, 4), entry("b~!", 2)}},
-        rv::peer_joined{5, entry("bob")},
-        rv::peer_left{6, "bob"},
+        rv::list_page{9, 2, 3, {entry("a", 0), entry(long_id, 4), entry("b~!", 2)}, 0x13},
+        rv::peer_joined{5, entry("bob"), 0x14},
+        rv::peer_left{6, "bob", 0x15},
         rv::deregister_request{"alice", 99},
         rv::deregister_ack{},
+        rv::deregister_ack{0x16},
         rv::resync_request{"alice", 99},
         rv::probe{"alice", "bob", 1, 2},
         rv::probe_reply{"bob", "alice", 1, 3},
@@ -65,9 +67,9 @@ std::vector<rv::message> samples() {
         rv::relay_chat{"alice", 99, "carol", 12, "via the server"},
         rv::relay_chat{long_id, ~0ULL, long_id, ~0ULL, long_text},
         rv::relay_ack{"carol", 98, "alice", 12},
-        rv::relayed_chat{"alice", 12, "via the server"},
-        rv::relayed_ack{"carol", 12},
-        rv::relay_failed{"carol", 12},
+        rv::relayed_chat{"alice", 12, "via the server", 0x17},
+        rv::relayed_ack{"carol", 12, 0x18},
+        rv::relay_failed{"carol", 12, 0x19},
     };
 }
 
@@ -113,7 +115,7 @@ TEST(RendezvousWire, TrailingBytesAreRejected) {
 
 TEST(RendezvousWire, HeaderIsChecked) {
     auto const good = rv::encode(rv::deregister_ack{}).value();
-    ASSERT_EQ(good, (rv::bytes{'N', 'R', 1, 9}));
+    ASSERT_EQ(good, (rv::bytes{'N', 'R', 1, 9, 0, 0, 0, 0, 0, 0, 0, 0}));
     auto bad = good;
     bad[0] = 'X';
     EXPECT_EQ(rv::decode(bad).error(), rv::errc::bad_magic);
@@ -180,9 +182,12 @@ TEST(RendezvousWire, PageNumbersAreChecked) {
 }
 
 TEST(RendezvousWire, RefusedReasonIsChecked) {
-    EXPECT_FALSE(rv::decode(rv::bytes{'N', 'R', 1, 4, 0}));
-    EXPECT_FALSE(rv::decode(rv::bytes{'N', 'R', 1, 4, 6}));
-    EXPECT_TRUE(rv::decode(rv::bytes{'N', 'R', 1, 4, 5}));
+    auto const with_reason = [](std::uint8_t r) {
+        return rv::bytes{'N', 'R', 1, 4, r, 0, 0, 0, 0, 0, 0, 0, 0};
+    };
+    EXPECT_FALSE(rv::decode(with_reason(0)));
+    EXPECT_FALSE(rv::decode(with_reason(6)));
+    EXPECT_TRUE(rv::decode(with_reason(5)));
 }
 
 TEST(RendezvousWire, ALongListIsSplitIntoDatagramsThatFit) {

@@ -82,6 +82,8 @@ bool client_core::mac_ok(peer const& p, wire::message const& m, std::uint64_t ma
 }
 
 void client_core::send_register(actions& out) {
+    sent_secret_ = secret_;
+    sent_cookie_ = cookie_;
     send(out, options_.server,
          wire::register_request{options_.id, cookie_, secret_, options_.private_endpoints});
 }
@@ -248,12 +250,28 @@ bool client_core::signed_by_server(wire::message const& m, std::uint64_t mac) co
     return input && siphash24(wire::server_mac_key(secret_), *input) == mac;
 }
 
+bool client_core::reply_ok(wire::message const& m, std::uint64_t mac) const {
+    auto const input = wire::mac_input(m);
+    if (!input)
+        return false;
+    // Keys made of zeros only would be known to anybody: never accepted.
+    if ((sent_secret_ != 0 || sent_cookie_ != 0) &&
+        siphash24(wire::reply_mac_key(sent_secret_, sent_cookie_), *input) == mac)
+        return true;
+    return secret_ != 0 && siphash24(wire::reply_mac_key(secret_, 0), *input) == mac;
+}
+
 void client_core::handle_server(wire::message const& m, time_point now, actions& out) {
     std::visit(
         [&](auto const& msg) {
             using T = std::decay_t<decltype(msg)>;
             // What could be forged from the server's address must carry the server's mac.
-            if constexpr (requires { msg.mac; }) {
+            if constexpr (std::is_same_v<T, wire::register_ack> ||
+                          std::is_same_v<T, wire::refused> ||
+                          std::is_same_v<T, wire::deregister_ack>) {
+                if (!reply_ok(m, msg.mac))
+                    return;
+            } else if constexpr (requires { msg.mac; }) {
                 if (!signed_by_server(m, msg.mac))
                     return;
             }

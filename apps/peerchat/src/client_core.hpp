@@ -124,6 +124,8 @@ private:
     std::uint64_t next_random();
 
     bool signed_by_server(wire::message const& m, std::uint64_t mac) const;
+    /// A direct reply (ack, refusal) signed with what our request carried.
+    bool reply_ok(wire::message const& m, std::uint64_t mac) const;
     void send_register(actions& out);
     void handle_server(wire::message const& m, time_point now, actions& out);
     void handle_peer(wire::endpoint const& from, wire::message const& m, time_point now,
@@ -149,6 +151,8 @@ private:
     std::uint64_t rng_;
     std::uint64_t cookie_ = 0;
     std::uint64_t secret_ = 0;
+    std::uint64_t sent_secret_ = 0; ///< secret and cookie of the last register sent
+    std::uint64_t sent_cookie_ = 0;
     std::optional<wire::endpoint> public_;
     time_point next_register_{};
     milliseconds register_backoff_{1000};

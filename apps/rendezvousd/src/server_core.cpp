@@ -30,9 +30,9 @@ std::array<std::uint8_t, 17> address_key(wire::endpoint const& e) {
 }
 
 // The mac is the last 8 bytes of every signed message: computed over the bytes before it.
-void sign(wire::bytes& b, std::uint64_t secret) {
+void sign(wire::bytes& b, siphash_key const& key) {
     auto const n = b.size() - 8;
-    auto const mac = siphash24(wire::server_mac_key(secret), std::span{b.data(), n});
+    auto const mac = siphash24(key, std::span{b.data(), n});
     for (std::size_t i = 0; i < 8; ++i)
         b[n + i] = static_cast<std::uint8_t>(mac >> (56 - 8 * i));
 }
@@ -152,13 +152,23 @@ void server_core::send_signed(actions& out, wire::endpoint const& to, std::uint6
     auto bytes = wire::encode(m);
     if (!bytes)
         return;
-    sign(*bytes, secret);
+    sign(*bytes, wire::server_mac_key(secret));
     out.sends.push_back({to, std::move(*bytes)});
 }
 
-void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::reason why) {
+void server_core::reply(actions& out, wire::endpoint const& to, siphash_key const& key,
+                        wire::message const& m) {
+    auto bytes = wire::encode(m);
+    if (!bytes)
+        return;
+    sign(*bytes, key);
+    out.sends.push_back({to, std::move(*bytes)});
+}
+
+void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::reason why,
+                         siphash_key const& key) {
     ++stats_.refused;
-    send(out, to, wire::refused{why});
+    reply(out, to, key, wire::refused{why});
 }
 
 void server_core::send_list(client const& recipient, actions& out) {
@@ -188,7 +198,7 @@ void server_core::announce_join(client const& c, actions& out) {
         auto const key = pair_key(c, other);
         for (std::size_t i = 0; i < 8; ++i)
             o.data[at + i] = static_cast<std::uint8_t>(key >> (56 - 8 * i));
-        sign(o.data, other.secret);
+        sign(o.data, wire::server_mac_key(other.secret));
     }
 }
 
@@ -258,12 +268,13 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
         return;
     }
     // From here on the source has proved it receives at `from`.
+    auto const key = wire::reply_mac_key(m.secret, m.cookie);
     auto const it = clients_.find(m.id);
     if (it != clients_.end()) {
         client& c = it->second;
         bool const same_secret = m.secret != 0 && m.secret == c.secret;
         if (!same_secret && c.public_endpoint != from)
-            return refuse(out, from, wire::refused::reason::id_taken);
+            return refuse(out, from, wire::refused::reason::id_taken, key);
         if (same_secret) {
             ++stats_.refreshes;
             c.last_seen = now;
@@ -278,7 +289,7 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
                 out.lines.push_back(c.id + " " + from.to_string());
                 announce_join(c, out);
             }
-            send(out, from, wire::register_ack{c.secret, from, version_});
+            reply(out, from, key, wire::register_ack{c.secret, from, version_});
             return;
         }
         // The same public endpoint without the secret: the client restarted. Its old
@@ -286,7 +297,7 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
         remove(c, out, "deregistered");
     }
     if (clients_.size() >= options_.max_clients)
-        return refuse(out, from, wire::refused::reason::server_full);
+        return refuse(out, from, wire::refused::reason::server_full, key);
 
     ++stats_.registrations;
     auto [pos, inserted] = clients_.try_emplace(m.id);
@@ -299,30 +310,32 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
     link_newest(c);
     ++version_;
     out.lines.push_back(c.id + " " + from.to_string());
-    send(out, from, wire::register_ack{c.secret, from, version_});
+    reply(out, from, key, wire::register_ack{c.secret, from, version_});
     send_list(c, out);
     announce_join(c, out);
 }
 
 void server_core::handle(wire::endpoint const& from, wire::deregister_request const& m, time_point,
                          actions& out) {
+    auto const key = wire::reply_mac_key(m.secret, 0);
     auto const it = clients_.find(m.id);
     if (it == clients_.end()) {
-        send(out, from, wire::deregister_ack{}); // a retransmission after success
+        reply(out, from, key, wire::deregister_ack{}); // a retransmission after success
         return;
     }
     if (m.secret == 0 || m.secret != it->second.secret)
-        return refuse(out, from, wire::refused::reason::bad_secret);
+        return refuse(out, from, wire::refused::reason::bad_secret, key);
     ++stats_.deregistered;
     remove(it->second, out, "deregistered");
-    send(out, from, wire::deregister_ack{});
+    reply(out, from, key, wire::deregister_ack{});
 }
 
 void server_core::handle(wire::endpoint const& from, wire::resync_request const& m, time_point now,
                          actions& out) {
     auto* const c = verified_sender(from, m.id, m.secret);
     if (c == nullptr)
-        return refuse(out, from, wire::refused::reason::not_registered);
+        return refuse(out, from, wire::refused::reason::not_registered,
+                      wire::reply_mac_key(m.secret, 0));
     // The list can be long: at most one per client per second.
     if (c->last_resync != time_point{} && now - c->last_resync < min_resync_interval) {
         ++stats_.rate_limited;
@@ -346,7 +359,8 @@ void server_core::handle(wire::endpoint const& from, wire::relay_chat const& m, 
                          actions& out) {
     auto* const sender = verified_sender(from, m.from, m.secret);
     if (sender == nullptr)
-        return refuse(out, from, wire::refused::reason::not_registered);
+        return refuse(out, from, wire::refused::reason::not_registered,
+                      wire::reply_mac_key(m.secret, 0));
     if (!sender->relay_bucket.take(options_.relay_rate, 2 * options_.relay_rate, now)) {
         ++stats_.relay_dropped;
         return;
@@ -366,7 +380,8 @@ void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, t
                          actions& out) {
     auto* const sender = verified_sender(from, m.from, m.secret);
     if (sender == nullptr)
-        return refuse(out, from, wire::refused::reason::not_registered);
+        return refuse(out, from, wire::refused::reason::not_registered,
+                      wire::reply_mac_key(m.secret, 0));
     if (!sender->relay_bucket.take(options_.relay_rate, 2 * options_.relay_rate, now)) {
         ++stats_.relay_dropped;
         return;

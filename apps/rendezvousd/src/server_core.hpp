@@ -126,7 +126,11 @@ private:
     /// Sends `m` with its mac computed under the recipient's secret.
     void send_signed(actions& out, wire::endpoint const& to, std::uint64_t secret,
                      wire::message const& m);
-    void refuse(actions& out, wire::endpoint const& to, wire::refused::reason why);
+    /// Sends a direct reply signed with `key` (wire::reply_mac_key of the request).
+    void reply(actions& out, wire::endpoint const& to, siphash_key const& key,
+               wire::message const& m);
+    void refuse(actions& out, wire::endpoint const& to, wire::refused::reason why,
+                siphash_key const& key);
     void send_list(client const& recipient, actions& out);
     void announce_join(client const& c, actions& out);
     void remove(client& c, actions& out, char const* verb);

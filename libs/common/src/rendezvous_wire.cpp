@@ -239,20 +239,24 @@ void put(writer& w, register_ack const& m) {
     w.u64(m.secret);
     w.ep(m.observed);
     w.u32(m.list_version);
+    w.u64(m.mac);
 }
 void get(reader& r, register_ack& m) {
     m.secret = r.u64();
     m.observed = r.ep();
     m.list_version = r.u32();
+    m.mac = r.u64();
 }
 void put(writer& w, refused const& m) {
     w.u8(static_cast<std::uint8_t>(m.why));
+    w.u64(m.mac);
 }
 void get(reader& r, refused& m) {
     auto const v = r.u8();
     if (r.ok() && (v < 1 || v > 5))
         r.fail(errc::bad_field);
     m.why = static_cast<refused::reason>(v);
+    m.mac = r.u64();
 }
 void put(writer& w, list_page const& m) {
     if (m.page_count == 0 || m.page >= m.page_count || m.peers.size() > 0xff)
@@ -304,8 +308,12 @@ void get(reader& r, deregister_request& m) {
     m.id = r.id();
     m.secret = r.u64();
 }
-void put(writer&, deregister_ack const&) {}
-void get(reader&, deregister_ack&) {}
+void put(writer& w, deregister_ack const& m) {
+    w.u64(m.mac);
+}
+void get(reader& r, deregister_ack& m) {
+    m.mac = r.u64();
+}
 void put(writer& w, resync_request const& m) {
     w.id(m.id);
     w.u64(m.secret);

@@ -135,6 +135,7 @@ struct register_ack {
     std::uint64_t secret = 0;
     endpoint observed; ///< the client's public endpoint as the server sees it
     std::uint32_t list_version = 0;
+    std::uint64_t mac = 0; ///< reply_mac_key, see below
     friend bool operator==(register_ack const&, register_ack const&) = default;
 };
 struct refused {
@@ -146,6 +147,7 @@ struct refused {
         rate_limited = 5,
     };
     reason why = reason::id_taken;
+    std::uint64_t mac = 0; ///< reply_mac_key, see below
     friend bool operator==(refused const&, refused const&) = default;
 };
 /// One page of the peer list; a list of version V is complete once pages 0..page_count-1 of
@@ -172,6 +174,7 @@ struct peer_left {
     friend bool operator==(peer_left const&, peer_left const&) = default;
 };
 struct deregister_ack {
+    std::uint64_t mac = 0; ///< reply_mac_key, see below
     friend bool operator==(deregister_ack const&, deregister_ack const&) = default;
 };
 /// A relayed chat; `from` is the sender the server verified, not a claim.
@@ -202,6 +205,13 @@ struct relay_failed {
 // the server and that client know.
 inline siphash_key server_mac_key(std::uint64_t secret) noexcept {
     return {secret, 1};
+}
+
+// Direct replies (register_ack, refused, deregister_ack) are signed with what the request
+// carried and an off-path attacker has not seen: its secret and, for register, its cookie
+// (0 for the other requests).
+inline siphash_key reply_mac_key(std::uint64_t secret, std::uint64_t cookie) noexcept {
+    return {secret, cookie ^ 2};
 }
 
 // --- peer -> peer --------------------------------------------------------------------------
