@@ -26,6 +26,16 @@ bool lists(std::vector<std::string> const& list, std::string const& prefix,
     });
 }
 
+// Lines typed without letting the network run in between.
+void peerchat_type(network& net, std::string const& name, std::vector<std::string> const& lines) {
+    auto& h = net.get(name);
+    for (auto const& line : lines) {
+        pc::actions out;
+        h.core->on_line(line, net.now, out);
+        EXPECT_TRUE(out.sends.empty() && out.lines.empty() && out.errors.empty()) << line;
+    }
+}
+
 TEST(ClientCore, RegistersAndListsEveryOtherClient) {
     network net;
     net.add_host("a", nullptr);
@@ -332,6 +342,24 @@ TEST(ClientCore, AnUnreachableServerIsReportedOnceAndRetried) {
     net.cut.clear();
     net.run_for(11s); // retries back off to the refresh interval
     EXPECT_TRUE(net.get("a").core->registered());
+}
+
+TEST(ClientCore, InputBeforeTheListWaitsForIt) {
+    network net;
+    net.add_host("b", nullptr);
+    net.run_for(1s);
+    // Piped input: everything, end of input included, arrives before the registration.
+    auto& a = net.add_host("a", nullptr);
+    peerchat_type(net, "a", {"@show_list", "@chat b piped", "@chat nobody x"});
+    pc::actions out;
+    a.core->shutdown(net.now, out);
+    net.run_for(3s);
+    EXPECT_EQ(a.lines, std::vector<std::string>{"b 203.0.113.11:10081 public"});
+    EXPECT_EQ(a.errors, std::vector<std::string>{"peerchat: unknown id 'nobody' (see @show_list)"});
+    EXPECT_EQ(count(net.get("b").lines, "From a [piped]"), 1U);
+    EXPECT_TRUE(a.core->done());
+    EXPECT_EQ(net.server_lines.back(), "a is deregistered 203.0.113.12:10081");
+    EXPECT_EQ(net.server.stats().relayed, 0U); // held until the hole was punched
 }
 
 TEST(ClientCore, AServerRestartIsSurvived) {

@@ -11,6 +11,10 @@ constexpr milliseconds resync_wait{1000};
 constexpr milliseconds deregister_retry{250};
 constexpr std::size_t max_candidates = 8;
 constexpr milliseconds unreachable_warning{5000};
+// Input that arrives before the first list (a pipe, a file) waits for it this long at most.
+constexpr milliseconds ready_wait{5000};
+constexpr std::size_t max_held_lines = 1000;
+constexpr milliseconds punch_grace{1000};
 
 siphash_key mac_key(std::uint64_t pair_key) {
     return {pair_key, 0};
@@ -92,6 +96,7 @@ void client_core::send_register(actions& out) {
 
 void client_core::start(time_point now, actions& out) {
     started_ = now;
+    ready_deadline_ = now + ready_wait;
     send_register(out);
     awaiting_ack_ = true;
     next_register_ = now + register_backoff_;
@@ -100,6 +105,10 @@ void client_core::start(time_point now, actions& out) {
 void client_core::shutdown(time_point now, actions& out) {
     if (exit_ != exit_phase::running || done_)
         return;
+    if (!ready_) {
+        exit_held_ = true; // after the input that came before it
+        return;
+    }
     exit_ = exit_phase::draining; // chats in flight finish first: nothing is silently lost
     if (pending_.empty())
         finish_exit(now, out);
@@ -120,6 +129,8 @@ std::optional<time_point> client_core::next_deadline() const {
     if (done_)
         return std::nullopt;
     time_point t = next_register_;
+    if (!ready_)
+        t = std::min(t, ready_deadline_);
     auto const consider = [&](time_point x) { t = std::min(t, x); };
     if (exit_ == exit_phase::deregistering) {
         consider(next_deregister_);
@@ -139,9 +150,23 @@ std::optional<time_point> client_core::next_deadline() const {
     return t;
 }
 
+void client_core::become_ready(time_point now, actions& out) {
+    if (ready_)
+        return;
+    ready_ = true;
+    bool const exit_after = std::exchange(exit_held_, false);
+    auto const held = std::exchange(held_, {});
+    for (auto const& line : held)
+        on_line(line, now, out);
+    if (exit_after)
+        shutdown(now, out);
+}
+
 void client_core::on_timer(time_point now, actions& out) {
     if (done_)
         return;
+    if (!ready_ && now >= ready_deadline_)
+        become_ready(now, out);
     if (exit_ == exit_phase::deregistering) {
         if (now >= exit_deadline_) {
             done_ = true;
@@ -315,8 +340,11 @@ void client_core::handle_server(wire::message const& m, time_point now, actions&
                     assembling_version_ = msg.version;
                 }
                 pages_[msg.page] = msg;
-                if (pages_.size() == msg.page_count)
+                if (pages_.size() == msg.page_count) {
                     apply_list(now);
+                    // A moment for hole punching, so early chats need not take the relay.
+                    ready_deadline_ = std::min(ready_deadline_, now + punch_grace);
+                }
             } else if constexpr (std::is_same_v<T, wire::peer_joined> ||
                                  std::is_same_v<T, wire::peer_left>) {
                 auto const step = static_cast<std::int32_t>(msg.version - version_);
@@ -554,8 +582,15 @@ void client_core::show_list(actions& out) const {
 }
 
 void client_core::on_line(std::string_view line, time_point now, actions& out) {
-    if (done_ || exit_ != exit_phase::running)
+    if (done_ || exit_ != exit_phase::running || exit_held_)
         return;
+    if (!ready_) {
+        // `printf '@chat bob hi\n' | peerchat ...`: commands wait for the list, or they would
+        // all fail with "unknown id".
+        if (held_.size() < max_held_lines)
+            held_.emplace_back(line);
+        return;
+    }
     line = trim(line);
     if (line.empty())
         return;

@@ -143,6 +143,8 @@ private:
     void rebuild_candidates(peer& p) const;
     void peer_tick(peer& p, time_point now, actions& out);
     void finish_exit(time_point now, actions& out);
+    /// The first list arrived (or we waited long enough): run the input held until now.
+    void become_ready(time_point now, actions& out);
     void try_send_chat(std::uint64_t id, pending_chat& c, time_point now, actions& out);
     void show_list(actions& out) const;
     void command_chat(std::string_view rest, time_point now, actions& out);
@@ -158,6 +160,10 @@ private:
     milliseconds register_backoff_{1000};
     bool awaiting_ack_ = false;
     time_point started_{};
+    bool ready_ = false;
+    time_point ready_deadline_{};
+    std::vector<std::string> held_;
+    bool exit_held_ = false;
     bool warned_unreachable_ = false;
 
     std::uint32_t version_ = 0;

@@ -79,11 +79,12 @@ wait_for srv.out '^bob is deregistered '
 wait "$bpid" || fail "bob exited with $?"
 
 # Regular-file input (epoll cannot watch it) and SIGTERM.
-# (It ends before its registration completes: nothing to deregister, a clean exit.)
-printf 'carol\n@bogus\n' >c.in
+# Input that ends at once still runs after registration, then deregisters.
+printf 'carol\n@show_list\n@bogus\n' >c.in
 mkfifo d.in
-timeout 5 "$pc" --server "127.0.0.1:$port" --port 0 <c.in >c.out 2>c.err || fail "carol exited with $?"
+timeout 8 "$pc" --server "127.0.0.1:$port" --port 0 <c.in >c.out 2>c.err || fail "carol exited with $?"
 grep -q "unknown command '@bogus'" c.err || fail "carol did not read its input file"
+grep -q '^carol is deregistered ' srv.out || fail "carol did not register and deregister"
 "$pc" --id dave --server "127.0.0.1:$port" --port 0 <d.in >d.out 2>d.err &
 pids+=("$!"); dpid=$!
 exec 9>d.in
@@ -101,7 +102,8 @@ wait_for srv.out '^eve is disappeared 127' 5
 exec 9>&-
 
 # /dev/null as input: nothing to do, a clean exit at once.
-timeout 5 "$pc" --id frank --server "127.0.0.1:$port" --port 0 </dev/null || fail "/dev/null input: exit $?"
+timeout 8 "$pc" --id frank --server "127.0.0.1:$port" --port 0 </dev/null || fail "/dev/null input: exit $?"
+grep -q '^frank is deregistered ' srv.out || fail "frank did not deregister"
 
 # Usage errors exit 2; an id taken from another address is refused with exit 1.
 set +e
