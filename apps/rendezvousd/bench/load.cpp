@@ -184,7 +184,7 @@ int bench(client& c, std::size_t clients, double seconds, bool echo) {
         }
     }
     double const reg_time = seconds_since(t0);
-    while (!c.receive(1000).empty())
+    while (!c.receive(3000).empty())
         ++notices; // the fan-out still in flight
     std::printf("registrations=%zu\nregistrations_acked=%zu\nregistrations_per_s=%.0f\n"
                 "notices_received=%llu\n",
