@@ -23,8 +23,10 @@ int main(int argc, char** argv) {
 
     try {
         boost::asio::io_context ioc{1};
-        std::random_device rd_;
-        auto const word = [&] { return (std::uint64_t{rd_()} << 32U) | rd_(); };
+        // Cookies, secrets and pair keys derive from this key: a restarted server makes every
+        // client register again (they do, on their next refresh).
+        std::random_device entropy;
+        auto const word = [&] { return (std::uint64_t{entropy()} << 32U) | entropy(); };
         netlab::siphash_key const key{word(), word()};
 
         // One line per event, flushed at once: journald and test harnesses read it live.
