@@ -1,0 +1,33 @@
+#pragma once
+
+// peerchat's command line (and --config FILE with the same options).
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <system_error>
+
+namespace netlab::peerchat {
+
+struct program_options {
+    std::optional<std::string> id; ///< none: the first input line is the id
+    std::string server_host = "127.0.0.1";
+    std::uint16_t server_port = 10080;
+    std::uint16_t port = 10081;
+    std::chrono::milliseconds refresh{10'000};
+};
+
+/// Splits `HOST[:PORT]`, `[V6]:PORT` or a bare IPv6 address.
+boost::system::result<std::pair<std::string, std::uint16_t>, std::error_code>
+split_host_port(std::string const& s, std::uint16_t default_port);
+
+/// --help/--version print to `out` and yield std::errc::interrupted (exit 0); usage errors
+/// print to `err` and yield std::errc::invalid_argument (exit 2).
+boost::system::result<program_options, std::error_code>
+parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream& err);
+
+} // namespace netlab::peerchat

@@ -1,0 +1,65 @@
+// rendezvousd: wiring only. The protocol is in src/server_core, the socket in src/udp_server.
+
+#include "options.hpp"
+#include "sd_notify.hpp"
+#include "udp_server.hpp"
+
+#include <netlab/asio/run.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <random>
+
+int main(int argc, char** argv) {
+    namespace rd = netlab::rendezvousd;
+    auto const options = rd::parse_options(argc, argv, std::cout, std::cerr);
+    if (!options)
+        return options.error() == std::errc::interrupted ? 0 : 2;
+
+    try {
+        boost::asio::io_context ioc{1};
+        // Cookies, secrets and pair keys derive from this key: a restarted server makes every
+        // client register again (they do, on their next refresh).
+        std::random_device entropy;
+        auto const word = [&] { return (std::uint64_t{entropy()} << 32U) | entropy(); };
+        netlab::siphash_key const key{word(), word()};
+
+        // One line per event, flushed at once: journald and test harnesses read it live.
+        rd::udp_server server{ioc.get_executor(), *options, key, [](std::string_view line) {
+                                  std::fwrite(line.data(), 1, line.size(), stdout);
+                                  std::fputc('\n', stdout);
+                                  std::fflush(stdout);
+                              }};
+        boost::asio::signal_set stats_signal{ioc, SIGUSR1};
+        boost::asio::signal_set stop_signals{ioc, SIGINT, SIGTERM};
+        stop_signals.async_wait([&](boost::system::error_code ec, int) {
+            if (ec)
+                return;
+            netlab::sd_notify("STOPPING=1");
+            server.stop();
+            stats_signal.cancel(); // with the socket closed, run() returns
+        });
+        std::function<void()> wait_stats = [&] {
+            stats_signal.async_wait([&](boost::system::error_code ec, int) {
+                if (ec)
+                    return;
+                server.report_stats();
+                wait_stats();
+            });
+        };
+        wait_stats();
+        server.start();
+        std::cerr << "rendezvousd: listening on UDP port " << server.local_port() << '\n';
+        netlab::sd_notify("READY=1");
+        netlab::asio::run(ioc, 1);
+    } catch (std::exception const& e) {
+        std::cerr << "rendezvousd: " << e.what() << '\n';
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,227 @@
+#include "udp_server.hpp"
+
+#include "udp_endpoint.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <sys/socket.h>
+
+namespace netlab::rendezvousd {
+
+namespace net = boost::asio;
+using net::ip::udp;
+
+namespace {
+
+constexpr std::size_t max_batch = 256;       // datagrams per readiness wake-up
+constexpr std::size_t max_backlog = 1 << 20; // datagrams queued for a full socket buffer
+
+udp::socket open_socket(net::any_io_executor const& ex, std::uint16_t port) {
+    udp::socket s{ex};
+    boost::system::error_code ec;
+    // Dual stack where the host has IPv6, plain IPv4 where it does not.
+    s.open(udp::v6(), ec);
+    if (!ec)
+        s.set_option(net::ip::v6_only{false}, ec);
+    if (!ec)
+        s.bind({udp::v6(), port}, ec);
+    if (ec) {
+        if (s.is_open())
+            s.close();
+        s.open(udp::v4());
+        s.bind({udp::v4(), port});
+    }
+    s.non_blocking(true);
+    // Room for a join fan-out or a burst of registrations between two wake-ups.
+    s.set_option(net::socket_base::receive_buffer_size{4 << 20}, ec);
+    s.set_option(net::socket_base::send_buffer_size{4 << 20}, ec);
+    return s;
+}
+
+} // namespace
+
+udp_server::udp_server(net::any_io_executor ex, daemon_options const& options, siphash_key key,
+                       line_sink print)
+    : strand_{net::make_strand(ex)}
+    , socket_{open_socket(strand_, options.port)}
+    , protocol_{socket_.local_endpoint().protocol()}
+    , expiry_timer_{strand_}
+    , stats_timer_{strand_}
+    , stats_interval_{options.stats_interval}
+    , core_{options.server, key}
+    , print_{std::move(print)}
+    , rx_{std::make_unique<rx_batch>()}
+    , tx_{std::make_unique<tx_batch>()} {}
+
+std::uint16_t udp_server::local_port() const {
+    return socket_.local_endpoint().port();
+}
+
+void udp_server::start() {
+    net::dispatch(strand_, [this] {
+        wait_readable();
+        arm_stats();
+    });
+}
+
+void udp_server::stop() {
+    net::dispatch(strand_, [this] {
+        stopped_ = true;
+        boost::system::error_code ec;
+        socket_.close(ec);
+        expiry_timer_.cancel();
+        stats_timer_.cancel();
+        backlog_.clear();
+    });
+}
+
+void udp_server::report_stats() {
+    net::dispatch(strand_, [this] { print_(core_.stats_line()); });
+}
+
+void udp_server::wait_readable() {
+    socket_.async_wait(udp::socket::wait_read, [this](boost::system::error_code ec) {
+        if (ec || stopped_)
+            return;
+        drain(clock::now());
+        wait_readable();
+    });
+}
+
+void udp_server::drain(time_point now) {
+    // recvmmsg/sendmmsg: one system call per batch instead of one per datagram, the largest
+    // cost of a small request/response server.
+    int const fd = socket_.native_handle();
+    actions_.clear();
+    for (std::size_t round = 0; round < max_batch / batch; ++round) {
+        for (std::size_t i = 0; i < batch; ++i) {
+            rx_->iov[i] = {rx_->buffers[i].data(), rx_->buffers[i].size()};
+            rx_->msgs[i] = {};
+            rx_->msgs[i].msg_hdr.msg_name = &rx_->names[i];
+            rx_->msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+            rx_->msgs[i].msg_hdr.msg_iov = &rx_->iov[i];
+            rx_->msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int const n = ::recvmmsg(fd, rx_->msgs.data(), batch, MSG_DONTWAIT, nullptr);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            continue; // e.g. ICMP port unreachable reported on a UDP socket: not fatal
+        }
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+            udp::endpoint from;
+            auto const len = rx_->msgs[i].msg_hdr.msg_namelen;
+            if (len > from.capacity())
+                continue;
+            std::memcpy(from.data(), &rx_->names[i], len);
+            from.resize(len);
+            // A datagram larger than the buffer arrives truncated to 2048 bytes (> 1200): it
+            // is still rejected as too large.
+            core_.on_datagram(rendezvous::to_wire(from),
+                              std::span{rx_->buffers[i].data(), rx_->msgs[i].msg_len}, now,
+                              actions_);
+            // A join fans out to every client: send before the batch grows large.
+            if (actions_.sends.size() >= 16 * batch) {
+                apply();
+                actions_.clear();
+            }
+        }
+        if (static_cast<std::size_t>(n) < batch)
+            break;
+    }
+    apply();
+    arm_expiry();
+}
+
+void udp_server::apply() {
+    for (auto const& line : actions_.lines)
+        print_(line);
+    auto& sends = actions_.sends;
+    std::size_t next = 0;
+    int const fd = socket_.native_handle();
+    while (next < sends.size() && backlog_.empty()) {
+        std::size_t const count = std::min(batch, sends.size() - next);
+        for (std::size_t i = 0; i < count; ++i) {
+            auto& o = sends[next + i];
+            tx_->names[i] = rendezvous::to_asio(o.to, protocol_);
+            tx_->iov[i] = {o.data.data(), o.data.size()};
+            tx_->msgs[i] = {};
+            tx_->msgs[i].msg_hdr.msg_name = tx_->names[i].data();
+            tx_->msgs[i].msg_hdr.msg_namelen = static_cast<socklen_t>(tx_->names[i].size());
+            tx_->msgs[i].msg_hdr.msg_iov = &tx_->iov[i];
+            tx_->msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int const sent = ::sendmmsg(fd, tx_->msgs.data(), static_cast<unsigned>(count), 0);
+        if (sent > 0) {
+            next += static_cast<std::size_t>(sent);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            break; // the socket buffer is full: the rest waits in the backlog
+        } else {
+            ++next; // this datagram cannot be sent (unreachable, ...): UDP is best effort
+        }
+    }
+    for (; next < sends.size() && backlog_.size() < max_backlog; ++next)
+        backlog_.push_back(std::move(sends[next]));
+    if (!backlog_.empty())
+        flush_sends();
+}
+
+void udp_server::flush_sends() {
+    if (writing_)
+        return;
+    writing_ = true;
+    socket_.async_wait(udp::socket::wait_write, [this](boost::system::error_code ec) {
+        writing_ = false;
+        if (ec || stopped_)
+            return;
+        while (!backlog_.empty()) {
+            auto const& o = backlog_.front();
+            boost::system::error_code sec;
+            socket_.send_to(net::buffer(o.data), rendezvous::to_asio(o.to, protocol_), 0, sec);
+            if (sec == net::error::would_block || sec == net::error::try_again)
+                break;
+            backlog_.pop_front();
+        }
+        if (!backlog_.empty())
+            flush_sends();
+    });
+}
+
+void udp_server::arm_expiry() {
+    auto const deadline = core_.next_deadline();
+    // Deadlines only move later as clients refresh: re-arm only for an earlier one, and let a
+    // timer that fires early find nothing to do.
+    if (!deadline || (armed_at_ && *armed_at_ <= *deadline))
+        return;
+    armed_at_ = deadline;
+    expiry_timer_.expires_at(*deadline);
+    expiry_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_)
+            return;
+        armed_at_.reset();
+        actions_.clear();
+        core_.on_timer(clock::now(), actions_);
+        apply();
+        arm_expiry();
+    });
+}
+
+void udp_server::arm_stats() {
+    if (stats_interval_.count() == 0)
+        return;
+    stats_timer_.expires_after(stats_interval_);
+    stats_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_)
+            return;
+        print_(core_.stats_line());
+        arm_stats();
+    });
+}
+
+} // namespace netlab::rendezvousd

@@ -1,0 +1,387 @@
+// client_core against the real server_core over a simulated network of NATs, on a fake clock.
+
+#include "sim_net.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace {
+
+namespace rv = netlab::rendezvous;
+namespace pc = netlab::peerchat;
+using netlab::sim::nat_kind;
+using netlab::sim::network;
+using namespace std::chrono_literals;
+
+std::size_t count(std::vector<std::string> const& v, std::string const& s) {
+    return static_cast<std::size_t>(std::count(v.begin(), v.end(), s));
+}
+
+bool lists(std::vector<std::string> const& list, std::string const& prefix,
+           std::string const& suffix) {
+    return std::any_of(list.begin(), list.end(), [&](auto const& l) {
+        return l.rfind(prefix, 0) == 0 && l.size() >= suffix.size() &&
+               l.compare(l.size() - suffix.size(), suffix.size(), suffix) == 0;
+    });
+}
+
+// Lines typed without letting the network run in between.
+void peerchat_type(network& net, std::string const& name, std::vector<std::string> const& lines) {
+    auto& h = net.get(name);
+    for (auto const& line : lines) {
+        pc::actions out;
+        h.core->on_line(line, net.now, out);
+        EXPECT_TRUE(out.sends.empty() && out.lines.empty() && out.errors.empty()) << line;
+    }
+}
+
+TEST(ClientCore, RegistersAndListsEveryOtherClient) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.add_host("c", &net.add_nat(nat_kind::cone));
+    net.run_for(3s);
+    EXPECT_EQ(net.server_lines.size(), 3U);
+    EXPECT_EQ(net.server_lines[0], "a 203.0.113.11:10081");
+    for (auto const* name : {"a", "b", "c"}) {
+        EXPECT_TRUE(net.get(name).core->registered());
+        auto const list = net.show_list(name);
+        EXPECT_EQ(list.size(), 2U) << name;
+    }
+    EXPECT_EQ(net.get("a").core->peer_ids(), (std::vector<std::string>{"b", "c"}));
+}
+
+TEST(ClientCore, PublicPeersChatDirectlyExactlyOnce) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    EXPECT_EQ(net.get("a").core->path_to("b"), pc::path_kind::public_);
+    EXPECT_EQ(net.show_list("a"), std::vector<std::string>{"b 203.0.113.12:10081 public"});
+    net.type("a", "@chat b hello there");
+    net.run_for(2s);
+    EXPECT_EQ(net.get("b").lines, std::vector<std::string>{"From a [hello there]"});
+    EXPECT_TRUE(net.get("a").errors.empty());
+    EXPECT_EQ(net.server.stats().relayed, 0U);
+}
+
+TEST(ClientCore, SameNatPeersUseTheirPrivateEndpoints) {
+    network net;
+    auto& n = net.add_nat(nat_kind::cone);
+    net.add_host("a1", &n);
+    net.add_host("a2", &n);
+    net.run_for(3s);
+    EXPECT_EQ(net.get("a1").core->path_to("a2"), pc::path_kind::private_);
+    EXPECT_EQ(net.show_list("a1"), std::vector<std::string>{"a2 10.0.1.12:10081 private"});
+    net.type("a2", "@chat a1 psst");
+    net.run_for(1s);
+    EXPECT_EQ(count(net.get("a1").lines, "From a2 [psst]"), 1U);
+    EXPECT_EQ(net.server.stats().relayed, 0U);
+}
+
+TEST(ClientCore, ConeNatsArePunchedWithoutTheRelay) {
+    network net;
+    net.add_host("a", &net.add_nat(nat_kind::cone));
+    net.add_host("b", &net.add_nat(nat_kind::cone));
+    net.run_for(3s);
+    EXPECT_EQ(net.get("a").core->path_to("b"), pc::path_kind::public_);
+    EXPECT_EQ(net.get("b").core->path_to("a"), pc::path_kind::public_);
+    EXPECT_EQ(net.get("a").core->direct_endpoint("b"), net.public_of(net.get("b")));
+    net.type("a", "@chat b over the punched hole");
+    net.type("b", "@chat a and back");
+    net.run_for(2s);
+    EXPECT_EQ(count(net.get("b").lines, "From a [over the punched hole]"), 1U);
+    EXPECT_EQ(count(net.get("a").lines, "From b [and back]"), 1U);
+    EXPECT_EQ(net.server.stats().relayed, 0U);
+}
+
+TEST(ClientCore, SymmetricToConeFallsBackToTheRelay) {
+    network net;
+    net.add_host("b", &net.add_nat(nat_kind::cone));
+    net.add_host("c", &net.add_nat(nat_kind::symmetric));
+    net.run_for(12s);
+    EXPECT_EQ(net.get("b").core->path_to("c"), pc::path_kind::relay);
+    EXPECT_EQ(net.get("c").core->path_to("b"), pc::path_kind::relay);
+    EXPECT_TRUE(lists(net.show_list("c"), "b ", " relay"));
+    net.type("c", "@chat b relayed hello");
+    net.type("b", "@chat c relayed reply");
+    net.run_for(2s);
+    EXPECT_EQ(count(net.get("b").lines, "From c [relayed hello]"), 1U);
+    EXPECT_EQ(count(net.get("c").lines, "From b [relayed reply]"), 1U);
+    EXPECT_TRUE(net.get("b").errors.empty());
+    EXPECT_TRUE(net.get("c").errors.empty());
+    EXPECT_EQ(net.server.stats().relayed, 4U); // two chats, two acks
+}
+
+TEST(ClientCore, PublicPeerLatchesOntoASymmetricNatsMapping) {
+    network net;
+    net.add_host("p", nullptr);
+    net.add_host("c", &net.add_nat(nat_kind::symmetric));
+    net.run_for(3s);
+    EXPECT_EQ(net.get("p").core->path_to("c"), pc::path_kind::public_);
+    EXPECT_EQ(net.get("c").core->path_to("p"), pc::path_kind::public_);
+    // The endpoint in use is the mapping toward p, not the one the server saw.
+    EXPECT_NE(net.get("p").core->direct_endpoint("c"), net.public_of(net.get("c")));
+    net.type("p", "@chat c direct by latching");
+    net.run_for(1s);
+    EXPECT_EQ(count(net.get("c").lines, "From p [direct by latching]"), 1U);
+    EXPECT_EQ(net.server.stats().relayed, 0U);
+}
+
+TEST(ClientCore, UnderHeavyLossEveryChatArrivesOnceOrIsReported) {
+    network net;
+    net.add_host("a", &net.add_nat(nat_kind::cone));
+    net.add_host("b", &net.add_nat(nat_kind::cone));
+    net.run_for(3s);
+    net.loss = 0.3;
+    for (int i = 0; i < 50; ++i) {
+        net.type("a", "@chat b m" + std::to_string(i));
+        net.run_for(100ms);
+    }
+    net.run_for(10s);
+    auto const& got = net.get("b").lines;
+    auto const& errors = net.get("a").errors;
+    for (int i = 0; i < 50; ++i) {
+        auto const shown = count(got, "From a [m" + std::to_string(i) + "]");
+        EXPECT_LE(shown, 1U) << i;
+        if (shown == 0) {
+            EXPECT_EQ(count(errors, "message to b not delivered"), errors.size());
+        }
+    }
+    std::size_t const shown_total = got.size();
+    EXPECT_GE(shown_total + errors.size(), 50U);
+    EXPECT_GE(shown_total, 45U); // retransmission makes loss rare, not common
+    EXPECT_GT(net.dropped, 0U);
+}
+
+TEST(ClientCore, UndeliverableChatIsReported) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    net.cut.insert("b");
+    net.type("a", "@chat b anyone?");
+    net.run_for(6s);
+    EXPECT_EQ(net.get("a").errors, std::vector<std::string>{"message to b not delivered"});
+}
+
+TEST(ClientCore, CommandErrorsAreOneLine) {
+    network net;
+    net.add_host("a", nullptr);
+    net.run_for(2s);
+    net.type("a", "@bogus");
+    net.type("a", "hello");
+    net.type("a", "@chat nobody hi");
+    net.type("a", "@chat");
+    auto const& e = net.get("a").errors;
+    ASSERT_EQ(e.size(), 4U);
+    EXPECT_EQ(e[0], "peerchat: unknown command '@bogus' (commands: @show_list, @chat <id> "
+                    "<message>, @exit)");
+    EXPECT_EQ(e[2], "peerchat: unknown id 'nobody' (see @show_list)");
+    EXPECT_EQ(e[3], "peerchat: usage: @chat <id> <message>");
+    EXPECT_TRUE(net.get("a").lines.empty());
+}
+
+TEST(ClientCore, ExitDeregistersAndPeersForgetAtOnce) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    net.type("a", "@exit");
+    net.run_for(100ms);
+    EXPECT_TRUE(net.get("a").core->done());
+    EXPECT_EQ(net.server_lines.back(), "a is deregistered 203.0.113.11:10081");
+    EXPECT_TRUE(net.get("b").core->peer_ids().empty());
+}
+
+TEST(ClientCore, ExitWaitsForChatsInFlight) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    net.type("a", "@chat b last words");
+    net.type("a", "@exit");
+    net.run_for(2s);
+    EXPECT_EQ(count(net.get("b").lines, "From a [last words]"), 1U);
+    EXPECT_TRUE(net.get("a").core->done());
+}
+
+TEST(ClientCore, KilledClientDisappearsAfterExpiry) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    net.cut.insert("a"); // kill -9: silence after the registration at t = 0
+    net.run_for(27s);
+    EXPECT_EQ(net.get("b").core->peer_ids(), std::vector<std::string>{"a"});
+    net.run_for(3s);
+    EXPECT_EQ(net.server_lines.back(), "a is disappeared 203.0.113.11:10081");
+    EXPECT_TRUE(net.get("b").core->peer_ids().empty());
+}
+
+TEST(ClientCore, RefreshKeepsARegistrationAliveForever) {
+    network net;
+    net.add_host("a", nullptr);
+    net.run_for(120s);
+    EXPECT_EQ(net.server.client_count(), 1U);
+    EXPECT_EQ(net.server_lines.size(), 1U);
+}
+
+TEST(ClientCore, ADeadPathIsPunchedAgain) {
+    network net;
+    net.add_host("a", &net.add_nat(nat_kind::cone));
+    auto& nb = net.add_nat(nat_kind::cone);
+    net.add_host("b", &nb);
+    net.run_for(3s);
+    ASSERT_EQ(net.get("a").core->path_to("b"), pc::path_kind::public_);
+    // NAT b reboots: mappings and filters are gone; b's next packets get new ports.
+    nb.mappings.clear();
+    nb.reverse.clear();
+    nb.permits.clear();
+    net.run_for(70s);
+    EXPECT_EQ(net.get("a").core->path_to("b"), pc::path_kind::public_);
+    EXPECT_EQ(net.get("a").core->direct_endpoint("b"), net.public_of(net.get("b")));
+    EXPECT_GE(net.server.stats().rebindings, 1U);
+    net.type("a", "@chat b still there?");
+    net.run_for(2s);
+    EXPECT_EQ(count(net.get("b").lines, "From a [still there?]"), 1U);
+}
+
+TEST(ClientCore, ForgedChatsAreNotShown) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    auto const b_ep = net.get("b").priv;
+    // A third party claiming to be a, with a guessed mac, from a's own address and elsewhere.
+    for (auto const& from : {net.get("a").priv, rv::endpoint::v4({203, 0, 113, 99}, 1)})
+        net.inject(from, b_ep, rv::encode(rv::chat{"a", "b", 1, "I am a", 12345}).value());
+    // A control message from somewhere other than the server.
+    net.inject(rv::endpoint::v4({203, 0, 113, 99}, 1), b_ep,
+               rv::encode(rv::peer_left{999, "a"}).value());
+    net.run_for(1s);
+    EXPECT_TRUE(net.get("b").lines.empty());
+    EXPECT_EQ(net.get("b").core->peer_ids(), std::vector<std::string>{"a"});
+}
+
+TEST(ClientCore, ForgedServerMessagesAreIgnored) {
+    network net;
+    net.add_host("a", nullptr);
+    net.add_host("b", nullptr);
+    net.run_for(2s);
+    auto const b_ep = net.get("b").priv;
+    auto const v = net.get("b").core->list_version();
+    // Spoofing the server's address is not enough without b's secret: a fake "a" with the
+    // attacker's endpoint and pair key, a fake leave, a relayed chat "from a".
+    rv::peer_entry fake{"a", 42, rv::endpoint::v4({203, 0, 113, 99}, 1), {}};
+    net.inject(net.server_ep, b_ep, rv::encode(rv::peer_joined{v + 1, fake, 7}).value());
+    net.inject(net.server_ep, b_ep, rv::encode(rv::peer_left{v + 1, "a", 7}).value());
+    net.inject(net.server_ep, b_ep, rv::encode(rv::relayed_chat{"a", 1, "I am a", 7}).value());
+    // A fake ack handing b another secret and address, a fake refusal, a fake "deregistered".
+    net.inject(
+        net.server_ep, b_ep,
+        rv::encode(rv::register_ack{1234, rv::endpoint::v4({1, 2, 3, 4}, 5), v + 9, 7}).value());
+    net.inject(net.server_ep, b_ep,
+               rv::encode(rv::refused{rv::refused::reason::id_taken, 7}).value());
+    net.run_for(1s);
+    EXPECT_EQ(net.get("b").core->public_endpoint(), net.get("b").priv);
+    EXPECT_FALSE(net.get("b").core->done());
+    EXPECT_TRUE(net.get("b").lines.empty());
+    EXPECT_EQ(net.get("b").core->peer_ids(), std::vector<std::string>{"a"});
+    EXPECT_EQ(net.get("b").core->direct_endpoint("a"), net.get("a").priv);
+}
+
+TEST(ClientCore, AForgedRefusalCannotStopANewClient) {
+    network net;
+    net.cut.insert("a"); // a's registration is slow to arrive: the forger is first
+    auto& a = net.add_host("a", nullptr);
+    for (std::uint64_t mac : {std::uint64_t{0}, std::uint64_t{7}})
+        net.inject(net.server_ep, a.priv,
+                   rv::encode(rv::refused{rv::refused::reason::id_taken, mac}).value());
+    EXPECT_FALSE(a.core->done());
+    net.cut.clear();
+    net.run_for(3s);
+    EXPECT_TRUE(a.core->registered());
+}
+
+TEST(ClientCore, TakenIdStopsTheClientWithAnError) {
+    network net;
+    net.add_host("a", nullptr);
+    net.run_for(2s);
+    auto& dup = net.add_host("a", &net.add_nat(nat_kind::cone));
+    net.run_for(2s);
+    EXPECT_TRUE(dup.core->done());
+    EXPECT_EQ(dup.core->exit_status(), 1);
+    EXPECT_EQ(dup.errors.size(), 1U);
+    EXPECT_EQ(net.server.client_count(), 1U);
+}
+
+TEST(ClientCore, AMissedNoticeIsRepairedByResync) {
+    network net;
+    net.add_host("a", nullptr);
+    net.run_for(2s);
+    net.cut.insert("a"); // a misses b's join
+    net.add_host("b", nullptr);
+    net.run_for(50ms);
+    net.cut.clear();
+    net.add_host("c", nullptr); // c's join has a version gap for a
+    net.run_for(3s);
+    EXPECT_EQ(net.get("a").core->peer_ids(), (std::vector<std::string>{"b", "c"}));
+    EXPECT_GE(net.server.stats().resyncs, 1U);
+}
+
+TEST(ClientCore, AnUnreachableServerIsReportedOnceAndRetried) {
+    network net;
+    net.add_host("a", nullptr);
+    net.cut.insert("a");
+    net.run_for(30s);
+    EXPECT_EQ(net.get("a").errors,
+              std::vector<std::string>{
+                  "peerchat: no answer from rendezvousd at 203.0.113.1:10080 yet; still trying"});
+    net.cut.clear();
+    net.run_for(11s); // retries back off to the refresh interval
+    EXPECT_TRUE(net.get("a").core->registered());
+}
+
+TEST(ClientCore, InputBeforeTheListWaitsForIt) {
+    network net;
+    net.add_host("b", nullptr);
+    net.run_for(1s);
+    // Piped input: everything, end of input included, arrives before the registration.
+    auto& a = net.add_host("a", nullptr);
+    peerchat_type(net, "a", {"@show_list", "@chat b piped", "@chat nobody x"});
+    pc::actions out;
+    a.core->shutdown(net.now, out);
+    net.run_for(3s);
+    EXPECT_EQ(a.lines, std::vector<std::string>{"b 203.0.113.11:10081 public"});
+    EXPECT_EQ(a.errors, std::vector<std::string>{"peerchat: unknown id 'nobody' (see @show_list)"});
+    EXPECT_EQ(count(net.get("b").lines, "From a [piped]"), 1U);
+    EXPECT_TRUE(a.core->done());
+    EXPECT_EQ(net.server_lines.back(), "a is deregistered 203.0.113.12:10081");
+    EXPECT_EQ(net.server.stats().relayed, 0U); // held until the hole was punched
+}
+
+TEST(ClientCore, AServerRestartIsSurvived) {
+    network net;
+    net.add_host("a", &net.add_nat(nat_kind::cone));
+    net.add_host("b", nullptr);
+    net.add_host("c", nullptr);
+    net.run_for(3s);
+    net.type("c", "@exit"); // churn: the old server's list version is now ahead of the new one's
+    net.run_for(1s);
+    // A new server process: new key, empty registry, list versions from 0 again.
+    net.server = netlab::rendezvousd::server_core{{}, {99, 98}};
+    net.run_for(12s); // the next refresh meets a stale cookie and registers anew
+    EXPECT_EQ(net.server.client_count(), 2U);
+    EXPECT_EQ(net.get("a").core->peer_ids(), std::vector<std::string>{"b"});
+    EXPECT_EQ(net.get("a").core->list_version(), net.server.list_version());
+    auto const resyncs = net.server.stats().resyncs;
+    net.run_for(20s);
+    EXPECT_EQ(net.server.stats().resyncs, resyncs); // in sync: no resync storm
+    net.type("a", "@chat b after the restart");
+    net.run_for(2s);
+    EXPECT_EQ(count(net.get("b").lines, "From a [after the restart]"), 1U);
+}
+
+} // namespace

@@ -1,0 +1,403 @@
+#include "server_core.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace rv = netlab::rendezvous;
+namespace rd = netlab::rendezvousd;
+using namespace std::chrono_literals;
+
+rv::endpoint ep(std::uint8_t last, std::uint16_t port = 10081) {
+    return rv::endpoint::v4({203, 0, 113, last}, port);
+}
+
+// Drives a server_core on a fake clock and keeps what it sent, decoded, per destination.
+class ServerCore : public ::testing::Test {
+protected:
+    rd::server_core server{options(), netlab::siphash_key{1, 2}};
+    rd::time_point now{std::chrono::hours{1000}};
+    rd::actions out;
+
+    static rd::server_options options() {
+        rd::server_options o;
+        o.rate_limit = 0;
+        return o;
+    }
+
+    std::vector<std::pair<rv::endpoint, rv::message>> deliver(rv::endpoint const& from,
+                                                              rv::message const& m) {
+        return deliver_raw(from, rv::encode(m).value());
+    }
+    std::vector<std::pair<rv::endpoint, rv::message>> deliver_raw(rv::endpoint const& from,
+                                                                  rv::bytes const& bytes) {
+        out.clear();
+        server.on_datagram(from, bytes, now, out);
+        return decoded();
+    }
+    std::vector<std::pair<rv::endpoint, rv::message>> tick(std::chrono::milliseconds dt) {
+        now += dt;
+        out.clear();
+        server.on_timer(now, out);
+        return decoded();
+    }
+    std::vector<std::pair<rv::endpoint, rv::message>> decoded() const {
+        std::vector<std::pair<rv::endpoint, rv::message>> v;
+        for (auto const& s : out.sends) {
+            EXPECT_LE(s.data.size(), rv::max_datagram);
+            v.emplace_back(s.to, rv::decode(s.data).value());
+        }
+        return v;
+    }
+
+    /// The full two-step registration; returns the secret.
+    std::uint64_t join(std::string const& id, rv::endpoint const& from,
+                       std::vector<rv::endpoint> privates = {}) {
+        auto const first = deliver(from, rv::register_request{id, 0, 0, privates});
+        EXPECT_EQ(first.size(), 1U);
+        auto const cookie = std::get<rv::challenge>(first.at(0).second).cookie;
+        auto const second = deliver(from, rv::register_request{id, cookie, 0, privates});
+        EXPECT_FALSE(second.empty());
+        EXPECT_EQ(second.at(0).first, from);
+        return std::get<rv::register_ack>(second.at(0).second).secret;
+    }
+    std::uint64_t cookie(rv::endpoint const& from) const { return server.cookie_for(from, now); }
+};
+
+/// True when `m`'s mac is the server's under `secret`.
+template <class M>
+bool signed_for(M const& m, std::uint64_t secret) {
+    auto const input = rv::mac_input(m).value();
+    return netlab::siphash24(rv::server_mac_key(secret), input) == m.mac;
+}
+
+template <class T>
+std::vector<std::pair<rv::endpoint, T>>
+only(std::vector<std::pair<rv::endpoint, rv::message>> const& v) {
+    std::vector<std::pair<rv::endpoint, T>> r;
+    for (auto const& [to, m] : v)
+        if (auto const* p = std::get_if<T>(&m))
+            r.emplace_back(to, *p);
+    return r;
+}
+
+TEST_F(ServerCore, FirstRegisterIsAnsweredByASmallerChallengeOnly) {
+    rv::register_request const req{"alice", 0, 0, {ep(1)}};
+    auto const request_size = rv::encode(req).value().size();
+    auto const r = deliver(ep(9), req);
+    ASSERT_EQ(r.size(), 1U);
+    EXPECT_EQ(r[0].first, ep(9));
+    EXPECT_TRUE(std::holds_alternative<rv::challenge>(r[0].second));
+    EXPECT_LE(out.sends[0].data.size(), request_size);
+    EXPECT_EQ(server.client_count(), 0U);
+    EXPECT_TRUE(out.lines.empty());
+}
+
+TEST_F(ServerCore, AForeignCookieIsNotAccepted) {
+    auto const r = deliver(ep(9), rv::register_request{"alice", cookie(ep(8)), 0, {}});
+    ASSERT_EQ(r.size(), 1U);
+    EXPECT_TRUE(std::holds_alternative<rv::challenge>(r[0].second));
+    EXPECT_EQ(server.client_count(), 0U);
+}
+
+TEST_F(ServerCore, NewIdGetsAckListAndIsAnnouncedAndPrinted) {
+    auto const alice = join("alice", ep(1), {rv::endpoint::v4({10, 0, 0, 2}, 10081)});
+    EXPECT_NE(alice, 0U);
+    EXPECT_EQ(out.lines, std::vector<std::string>{"alice 203.0.113.1:10081"});
+
+    auto const c = cookie(ep(2));
+    auto const r = deliver(ep(2), rv::register_request{"bob", c, 0, {}});
+    EXPECT_EQ(out.lines, std::vector<std::string>{"bob 203.0.113.2:10081"});
+    auto const acks = only<rv::register_ack>(r);
+    ASSERT_EQ(acks.size(), 1U);
+    EXPECT_EQ(acks[0].first, ep(2));
+    EXPECT_EQ(acks[0].second.observed, ep(2));
+    EXPECT_NE(acks[0].second.secret, alice);
+
+    auto const pages = only<rv::list_page>(r);
+    ASSERT_EQ(pages.size(), 1U);
+    EXPECT_EQ(pages[0].first, ep(2));
+    ASSERT_EQ(pages[0].second.peers.size(), 1U);
+    auto const& a = pages[0].second.peers[0];
+    EXPECT_EQ(a.id, "alice");
+    EXPECT_EQ(a.public_endpoint, ep(1));
+    EXPECT_EQ(a.private_endpoints, std::vector{rv::endpoint::v4({10, 0, 0, 2}, 10081)});
+    EXPECT_EQ(pages[0].second.version, acks[0].second.list_version);
+
+    auto const joins = only<rv::peer_joined>(r);
+    ASSERT_EQ(joins.size(), 1U);
+    EXPECT_EQ(joins[0].first, ep(1));
+    EXPECT_EQ(joins[0].second.peer.id, "bob");
+    EXPECT_EQ(joins[0].second.version, acks[0].second.list_version);
+    // Both sides hold the same pair key.
+    EXPECT_EQ(joins[0].second.peer.pair_key, a.pair_key);
+    // Each is signed for its recipient.
+    EXPECT_TRUE(signed_for(pages[0].second, acks[0].second.secret));
+    EXPECT_TRUE(signed_for(joins[0].second, alice));
+    EXPECT_FALSE(signed_for(joins[0].second, acks[0].second.secret));
+}
+
+TEST_F(ServerCore, PairKeysDifferPerPair) {
+    join("a", ep(1));
+    join("b", ep(2));
+    auto const r = deliver(ep(3), rv::register_request{"c", cookie(ep(3)), 0, {}});
+    auto const page = only<rv::list_page>(r).at(0).second;
+    ASSERT_EQ(page.peers.size(), 2U);
+    EXPECT_NE(page.peers[0].pair_key, page.peers[1].pair_key);
+}
+
+TEST_F(ServerCore, RefreshKeepsAliveSilently) {
+    auto const secret = join("alice", ep(1));
+    now += 20s;
+    auto const r = deliver(ep(1), rv::register_request{"alice", cookie(ep(1)), secret, {}});
+    ASSERT_EQ(r.size(), 1U);
+    EXPECT_TRUE(std::holds_alternative<rv::register_ack>(r[0].second));
+    EXPECT_TRUE(out.lines.empty());
+    EXPECT_TRUE(tick(20s).empty()); // 40 s after joining, 20 s after the refresh
+    EXPECT_EQ(server.client_count(), 1U);
+}
+
+TEST_F(ServerCore, SilentClientDisappearsAfterExpiry) {
+    join("alice", ep(1));
+    join("bob", ep(2));
+    EXPECT_EQ(server.next_deadline(), now + 30s);
+    EXPECT_TRUE(tick(29999ms).empty());
+    EXPECT_EQ(server.client_count(), 2U);
+    auto const r = tick(1ms);
+    EXPECT_EQ(out.lines, (std::vector<std::string>{"alice is disappeared 203.0.113.1:10081",
+                                                   "bob is disappeared 203.0.113.2:10081"}));
+    EXPECT_EQ(server.client_count(), 0U);
+    // alice's leave went to bob, who was still there then.
+    auto const left = only<rv::peer_left>(r);
+    ASSERT_EQ(left.size(), 1U);
+    EXPECT_EQ(left[0].first, ep(2));
+    EXPECT_EQ(left[0].second.id, "alice");
+    EXPECT_FALSE(server.next_deadline());
+}
+
+TEST_F(ServerCore, ExpiryFollowsTheLastRefresh) {
+    auto const a = join("alice", ep(1));
+    now += 10s;
+    join("bob", ep(2));
+    now += 15s;
+    deliver(ep(1), rv::register_request{"alice", cookie(ep(1)), a, {}});
+    EXPECT_EQ(server.next_deadline(), now - 15s + 30s); // bob is now the oldest
+    tick(15s);
+    EXPECT_EQ(out.lines, std::vector<std::string>{"bob is disappeared 203.0.113.2:10081"});
+    EXPECT_EQ(server.client_count(), 1U);
+}
+
+TEST_F(ServerCore, DeregisterWithSecretRemovesAtOnce) {
+    auto const a = join("alice", ep(1));
+    auto const b = join("bob", ep(2));
+    auto const r = deliver(ep(1), rv::deregister_request{"alice", a});
+    EXPECT_EQ(out.lines, std::vector<std::string>{"alice is deregistered 203.0.113.1:10081"});
+    EXPECT_EQ(only<rv::deregister_ack>(r).size(), 1U);
+    auto const left = only<rv::peer_left>(r);
+    ASSERT_EQ(left.size(), 1U);
+    EXPECT_EQ(left[0].first, ep(2));
+    EXPECT_TRUE(signed_for(left[0].second, b));
+    EXPECT_EQ(server.client_count(), 1U);
+    // A retransmitted deregister is harmless.
+    auto const again = deliver(ep(1), rv::deregister_request{"alice", a});
+    EXPECT_EQ(only<rv::deregister_ack>(again).size(), 1U);
+    EXPECT_TRUE(out.lines.empty());
+}
+
+TEST_F(ServerCore, SpoofedDeregistrationIsRefused) {
+    auto const a = join("alice", ep(1));
+    for (std::uint64_t bad : {std::uint64_t{0}, a + 1}) {
+        auto const r = deliver(ep(1), rv::deregister_request{"alice", bad});
+        ASSERT_EQ(r.size(), 1U);
+        EXPECT_EQ(std::get<rv::refused>(r[0].second).why, rv::refused::reason::bad_secret);
+        EXPECT_TRUE(out.lines.empty());
+    }
+    EXPECT_EQ(server.client_count(), 1U);
+}
+
+TEST_F(ServerCore, TakeOverFromElsewhereIsRefused) {
+    auto const a = join("alice", ep(1));
+    for (std::uint64_t guess : {std::uint64_t{0}, a ^ 1}) {
+        auto const r = deliver(ep(7), rv::register_request{"alice", cookie(ep(7)), guess, {}});
+        ASSERT_EQ(r.size(), 1U);
+        EXPECT_EQ(std::get<rv::refused>(r[0].second).why, rv::refused::reason::id_taken);
+    }
+    EXPECT_TRUE(out.lines.empty());
+    EXPECT_EQ(server.client_count(), 1U);
+    // The owner still refreshes normally.
+    auto const r = deliver(ep(1), rv::register_request{"alice", cookie(ep(1)), a, {}});
+    EXPECT_EQ(only<rv::register_ack>(r).size(), 1U);
+}
+
+TEST_F(ServerCore, NatRebindingWithTheSecretIsAcceptedAndAnnounced) {
+    auto const a = join("alice", ep(1, 40000));
+    join("bob", ep(2));
+    auto const moved = ep(1, 40001);
+    auto const r = deliver(moved, rv::register_request{"alice", cookie(moved), a, {}});
+    EXPECT_EQ(out.lines, std::vector<std::string>{"alice 203.0.113.1:40001"});
+    auto const ack = only<rv::register_ack>(r);
+    ASSERT_EQ(ack.size(), 1U);
+    EXPECT_EQ(ack[0].first, moved);
+    EXPECT_EQ(ack[0].second.secret, a);
+    auto const joins = only<rv::peer_joined>(r);
+    ASSERT_EQ(joins.size(), 1U);
+    EXPECT_EQ(joins[0].first, ep(2));
+    EXPECT_EQ(joins[0].second.peer.public_endpoint, moved);
+    EXPECT_EQ(server.client_count(), 2U);
+}
+
+TEST_F(ServerCore, ARestartedClientFromTheSameEndpointReplacesItsOldRegistration) {
+    auto const old = join("alice", ep(1));
+    auto const fresh = join("alice", ep(1));
+    EXPECT_NE(old, fresh);
+    EXPECT_EQ(server.client_count(), 1U);
+}
+
+TEST_F(ServerCore, NoticesCarryConsecutiveVersionsAndResyncSendsTheList) {
+    auto const a = join("alice", ep(1));
+    auto const v1 = server.list_version();
+    join("bob", ep(2));
+    EXPECT_EQ(server.list_version(), v1 + 1);
+    auto const r = deliver(ep(1), rv::resync_request{"alice", a});
+    auto const pages = only<rv::list_page>(r);
+    ASSERT_EQ(pages.size(), 1U);
+    EXPECT_EQ(pages[0].second.version, v1 + 1);
+    EXPECT_EQ(pages[0].second.peers.at(0).id, "bob");
+    // Not twice within a second; and never for a wrong secret or another source.
+    EXPECT_TRUE(deliver(ep(1), rv::resync_request{"alice", a}).empty());
+    now += 1s;
+    EXPECT_EQ(only<rv::refused>(deliver(ep(1), rv::resync_request{"alice", a + 1})).size(), 1U);
+    EXPECT_EQ(only<rv::refused>(deliver(ep(5), rv::resync_request{"alice", a})).size(), 1U);
+}
+
+TEST_F(ServerCore, AListOfThousandsIsPaged) {
+    for (int i = 0; i < 3000; ++i)
+        join("client-" + std::to_string(i),
+             rv::endpoint::v4(
+                 {198, 51, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250)},
+                 10081));
+    auto const r = deliver(ep(1), rv::register_request{"last", cookie(ep(1)), 0, {}});
+    auto const pages = only<rv::list_page>(r);
+    EXPECT_GT(pages.size(), 10U);
+    std::size_t total = 0;
+    for (auto const& [to, p] : pages) {
+        EXPECT_EQ(p.page_count, pages.size());
+        total += p.peers.size();
+    }
+    EXPECT_EQ(total, 3000U);
+    EXPECT_EQ(only<rv::peer_joined>(r).size(), 3000U);
+}
+
+TEST_F(ServerCore, RelayStampsTheVerifiedSender) {
+    auto const a = join("alice", ep(1));
+    auto const b = join("bob", ep(2));
+    auto const r = deliver(ep(1), rv::relay_chat{"alice", a, "bob", 5, "hi"});
+    ASSERT_EQ(r.size(), 1U);
+    EXPECT_EQ(r[0].first, ep(2));
+    auto const& relayed = std::get<rv::relayed_chat>(r[0].second);
+    EXPECT_EQ(relayed.from, "alice");
+    EXPECT_EQ(relayed.message_id, 5U);
+    EXPECT_EQ(relayed.text, "hi");
+    EXPECT_TRUE(signed_for(relayed, b)); // bob can tell it is the server's
+    EXPECT_FALSE(signed_for(relayed, a));
+    auto const back = deliver(ep(2), rv::relay_ack{"bob", b, "alice", 5});
+    ASSERT_EQ(back.size(), 1U);
+    EXPECT_EQ(back[0].first, ep(1));
+    auto const& ack = std::get<rv::relayed_ack>(back[0].second);
+    EXPECT_EQ(ack.from, "bob");
+    EXPECT_EQ(ack.message_id, 5U);
+    EXPECT_TRUE(signed_for(ack, a));
+    EXPECT_EQ(server.stats().relayed, 2U);
+}
+
+TEST_F(ServerCore, RelayNeedsTheSecretAndTheRegisteredSource) {
+    auto const a = join("alice", ep(1));
+    join("bob", ep(2));
+    // Somebody else claiming to be alice: wrong secret, or right secret from another address.
+    for (auto const& [from, secret] :
+         std::vector<std::pair<rv::endpoint, std::uint64_t>>{{ep(1), a + 1}, {ep(3), a}}) {
+        auto const r = deliver(from, rv::relay_chat{"alice", secret, "bob", 5, "hi"});
+        ASSERT_EQ(r.size(), 1U);
+        EXPECT_EQ(r[0].first, from);
+        EXPECT_TRUE(std::holds_alternative<rv::refused>(r[0].second));
+    }
+    auto const r = deliver(ep(1), rv::relay_chat{"alice", a, "nobody", 6, "hi"});
+    ASSERT_EQ(r.size(), 1U);
+    auto const& failed = std::get<rv::relay_failed>(r[0].second);
+    EXPECT_EQ(failed.to, "nobody");
+    EXPECT_EQ(failed.message_id, 6U);
+    EXPECT_TRUE(signed_for(failed, a));
+    EXPECT_EQ(server.stats().relayed, 0U);
+}
+
+TEST_F(ServerCore, RelayIsRateLimitedPerSender) {
+    auto const a = join("alice", ep(1));
+    join("bob", ep(2));
+    int relayed = 0;
+    for (int i = 0; i < 100; ++i)
+        relayed += static_cast<int>(
+            deliver(ep(1), rv::relay_chat{"alice", a, "bob", static_cast<std::uint64_t>(i), "x"})
+                .size());
+    EXPECT_EQ(relayed, 40); // the burst: twice the default 20/s
+    now += 1s;
+    relayed = static_cast<int>(deliver(ep(1), rv::relay_chat{"alice", a, "bob", 200, "x"}).size());
+    EXPECT_EQ(relayed, 1);
+}
+
+TEST_F(ServerCore, MalformedAndUnexpectedDatagramsAreCountedAndDropped) {
+    join("alice", ep(1));
+    for (auto const& junk : {rv::bytes{}, rv::bytes{'N', 'R', 1}, rv::bytes{'G', 'E', 'T', ' '},
+                             rv::bytes{'N', 'R', 1, 1, 200}, rv::bytes(1500, 0xff)})
+        EXPECT_TRUE(deliver_raw(ep(5), junk).empty());
+    EXPECT_EQ(server.stats().malformed, 5U);
+    EXPECT_TRUE(deliver(ep(5), rv::probe{"x", "alice", 1, 2}).empty());
+    EXPECT_TRUE(deliver(ep(5), rv::peer_left{1, "alice"}).empty());
+    EXPECT_EQ(server.stats().unexpected, 2U);
+    EXPECT_EQ(server.client_count(), 1U);
+}
+
+TEST_F(ServerCore, RepliesToUnverifiedSourcesAreNeverLarger) {
+    join("alice", ep(1));
+    std::vector<rv::message> const requests{
+        rv::register_request{"a", 0, 0, {}}, rv::register_request{"alice", 0, 1, {}},
+        rv::deregister_request{"alice", 1},  rv::deregister_request{"x", 1},
+        rv::resync_request{"alice", 1},      rv::relay_chat{"alice", 1, "alice", 1, ""},
+        rv::relay_ack{"alice", 1, "x", 1}};
+    for (auto const& m : requests) {
+        auto const bytes = rv::encode(m).value();
+        deliver_raw(ep(66), bytes);
+        for (auto const& s : out.sends)
+            EXPECT_LE(s.data.size(), bytes.size()) << "request type " << m.index() + 1;
+    }
+}
+
+TEST(ServerRateLimit, FloodFromOneAddressIsCutOff) {
+    rd::server_options o;
+    o.rate_limit = 10;
+    rd::server_core server{o, {3, 4}};
+    rd::actions out;
+    rd::time_point const now{std::chrono::hours{1}};
+    auto const bytes = rv::encode(rv::register_request{"a", 0, 0, {}}).value();
+    for (int i = 0; i < 100; ++i)
+        server.on_datagram(ep(1, static_cast<std::uint16_t>(1000 + i)), bytes, now, out);
+    EXPECT_EQ(out.sends.size(), 20U); // burst of twice the rate
+    EXPECT_EQ(server.stats().rate_limited, 80U);
+    out.clear();
+    server.on_datagram(ep(2), bytes, now, out); // other addresses are not affected
+    EXPECT_EQ(out.sends.size(), 1U);
+    out.clear();
+    server.on_datagram(ep(1), bytes, now + 1s, out);
+    EXPECT_EQ(out.sends.size(), 1U);
+}
+
+TEST_F(ServerCore, StatsLineReportsTheRelayCounter) {
+    EXPECT_EQ(server.stats_line().rfind("stats clients=0 ", 0), 0U);
+    EXPECT_NE(server.stats_line().find(" relayed=0"), std::string::npos);
+}
+
+} // namespace
