@@ -306,6 +306,10 @@ copy_result<bool> file_copy::step(std::size_t chunk, buffer_pool& buffers) {
         if (offset_ >= segment_end_) {
             off_t const data = ::lseek(src_.get(), static_cast<off_t>(offset_), SEEK_DATA);
             if (data < 0 && errno == ENXIO) { // only a hole up to the end
+                // The copy's size is the source's now (commit sets it): it may have shrunk.
+                struct stat st {};
+                if (::fstat(src_.get(), &st) == 0)
+                    total_ = std::max(offset_, static_cast<std::uint64_t>(st.st_size));
                 finished_ = true;
                 return true;
             }
@@ -324,6 +328,9 @@ copy_result<bool> file_copy::step(std::size_t chunk, buffer_pool& buffers) {
     if (!n)
         return n.error();
     if (*n == 0) {
+        // The real end: pseudo-files (sysfs says 4096) and shrunk sources are shorter than
+        // their size said, and commit must not pad them with zeros up to it.
+        total_ = offset_;
         finished_ = true;
         return true;
     }
@@ -379,8 +386,7 @@ copy_result<void> file_copy::commit() {
     if (holes_ || preallocated_) {
         // A trailing hole has no data segment, and a source that shrank while being copied
         // leaves preallocated blocks past the end: the size comes from ftruncate.
-        auto const size = holes_ ? total_ : offset_;
-        if (::ftruncate(dst_.get(), static_cast<off_t>(size)) != 0)
+        if (::ftruncate(dst_.get(), static_cast<off_t>(total_)) != 0)
             return fail(errno);
     }
     if (::fchmod(dst_.get(), mode_) != 0)
