@@ -261,14 +261,15 @@ copy_result<std::size_t> file_copy::copy_range(std::size_t len, buffer_pool& buf
             ssize_t const r = ::copy_file_range(src_.get(), &in, dst_.get(), &out, len, 0);
             if (r > 0)
                 return static_cast<std::size_t>(r);
-            if (r == 0 && offset_ != 0)
+            // 0 is the end only where the size says so: procfs/sysfs and some filesystems
+            // report 0 early, and read() tells the truth (one extra call, at the end only).
+            if (r == 0 && offset_ != 0 && offset_ >= total_)
                 return std::size_t{0};
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0 && !cfr_unsupported(errno))
                 return fail(errno);
-            // 0 at offset 0 (/proc-style files report size 0) or an unsupported pair: the
-            // read/write path decides.
+            // 0 too early (see above) or an unsupported pair: the read/write path decides.
             use_cfr_ = false;
             break;
         }
