@@ -146,6 +146,7 @@ private:
     }
 
     void shut_down() {
+        stopping_ = true; // a progress report already queued must not re-arm the timer
         boost::system::error_code ignored;
         signals_.cancel(ignored);
         progress_timer_.cancel();
@@ -165,7 +166,7 @@ private:
     void arm_progress() {
         progress_timer_.expires_after(opt_.progress_interval);
         progress_timer_.async_wait([this](boost::system::error_code ec) {
-            if (ec)
+            if (ec || stopping_)
                 return;
             copier_.snapshot([](std::vector<progress_snapshot> const& list, std::size_t waiting) {
                 std::string text;
@@ -191,6 +192,7 @@ private:
     std::deque<input_action> pending_;
     bool awaiting_ = false;
     bool prompts_ = false;
+    bool stopping_ = false;
     int signal_ = 0;
     int input_failures_ = 0;
 };
