@@ -126,7 +126,8 @@ private:
                 finish();
             }
         }
-        if (!awaiting_ && pending_.empty() && reader_)
+        // Not after `exit`: what is typed ahead belongs to the shell.
+        if (!awaiting_ && pending_.empty() && reader_ && !finishing_)
             reader_->read_more();
     }
 
@@ -140,6 +141,7 @@ private:
 
     /// No more input: wait for the running copies, then let the io_context run dry.
     void finish() {
+        finishing_ = true;
         if (reader_)
             reader_->stop();
         copier_.when_idle([this] { net::post(strand_, [this] { shut_down(); }); });
@@ -192,6 +194,7 @@ private:
     std::deque<input_action> pending_;
     bool awaiting_ = false;
     bool prompts_ = false;
+    bool finishing_ = false; ///< no more input is read
     bool stopping_ = false;
     int signal_ = 0;
     int input_failures_ = 0;
