@@ -86,6 +86,10 @@ public:
 
 private:
     void act(std::vector<input_action> actions) {
+        // After `exit` or a signal, a read that was already under way is dropped like unread
+        // input (it would print an "interrupted" refusal per line).
+        if (finishing_)
+            return;
         for (auto& a : actions)
             pending_.push_back(std::move(a));
         pump();
