@@ -14,9 +14,11 @@
 #include <boost/asio/strand.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
 #include <optional>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -39,6 +41,14 @@ std::size_t running_limit() {
     auto const fds = lim.rlim_cur == RLIM_INFINITY ? rlim_t{1} << 20 : lim.rlim_cur;
     return static_cast<std::size_t>(
         std::clamp<rlim_t>((fds - std::min<rlim_t>(fds, 32)) / 3, 1, 1024));
+}
+
+/// A closed standard descriptor would be reused by the next open (the log, a destination)
+/// and messages meant for it would land in that file: hold it open on /dev/null instead.
+void open_closed_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd)
+        if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+            ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY); // the lowest free: fd
 }
 
 /// Wires stdin, the prompt state machine, the copier, signals and the progress timer. All of
@@ -207,6 +217,7 @@ private:
 } // namespace
 
 int run(options const& opt) {
+    open_closed_standard_fds();
     auto const start = log_file::clock::now();
     auto log = log_file::open(opt.log_path, start);
     if (!log) {

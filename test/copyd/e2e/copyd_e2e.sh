@@ -293,6 +293,19 @@ many-files)
     ) || exit 1
     [[ $(ls dst | wc -l) == 200 ]] || fail "only $(ls dst | wc -l) of 200 copied"
     ;;
+closed-fds)
+    # A closed stderr must not make refusals land in the log (the next open reuses fd 2).
+    head -c 1000 /dev/urandom >a
+    rc=0
+    timeout 20 "$copyd" missing x a b 2>&- || rc=$?
+    [[ $rc == 1 ]] || fail "exit status $rc, want 1"
+    cmp a b || fail "copy differs"
+    grep -Ev $'^[0-9]+\\.[0-9]{2}\t' log.txt && fail "foreign line in the log"
+    [[ $(wc -l <log.txt) == 3 ]] || fail "want 3 log lines: $(cat log.txt)"
+    rc=0
+    timeout 20 "$copyd" <&- >&- 2>&- || rc=$? # no input at all: nothing to do
+    [[ $rc == 0 ]] || fail "closed stdin/stdout/stderr: exit status $rc, want 0"
+    ;;
 special-sources)
     # Across filesystems (copy_file_range: EXDEV on older kernels) and /proc files (size 0).
     shm=$(mktemp -d /dev/shm/copyd-e2e.XXXXXX) || skip "no /dev/shm"
