@@ -29,7 +29,8 @@ destination name (whole lines: spaces are kept, a trailing CR is dropped), and s
 in the background at once; `exit` or end of input waits for the running copies, then quits.
 On a terminal it prompts like the original: "input the file name: ", "input the new name: ".
 An empty line at a prompt lists the running copies (bytes done / total, %, rate); no file has
-an empty name, so this never collides with one. A file literally named `exit` is `./exit`.
+an empty name, so this never collides with one. Without prompts every line is a name, an empty
+one too (refused), so pairs never shift. A file literally named `exit` is `./exit`.
 
 Each destination is written to a temporary file in its directory and renamed into place when
 complete: nobody sees a half-written file and a failed copy leaves nothing behind. A directory

@@ -57,6 +57,13 @@ pipe-pairs)
     # Copying twice gives the same file (the seed appended).
     printf 'a\nb\n' | run_copyd 0
     cmp a b || fail "second copy differs"
+    # An empty name (a script's empty variable) is refused and the pairs stay in step:
+    # otherwise 'a' would be read as a source and copied over 'precious'.
+    echo precious >precious
+    printf '%s\n' "" a precious b2 | run_copyd 1
+    err_has "copyd: cannot copy '' to 'a': empty file name"
+    [[ $(cat precious) == precious ]] || fail "an empty name shifted the pairs"
+    cmp precious b2 || fail "the pair after an empty name"
     ;;
 arguments)
     head -c 1000 /dev/urandom >a
