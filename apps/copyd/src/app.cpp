@@ -17,6 +17,8 @@
 #include <cerrno>
 #include <deque>
 #include <optional>
+#include <string>
+#include <system_error>
 
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -228,7 +230,18 @@ int run(options const& opt) {
     net::io_context ioc;
     application app{ioc, opt, *log};
     app.start();
-    netlab::asio::run(ioc, opt.threads ? opt.threads : netlab::asio::default_thread_count());
+    try {
+        netlab::asio::run(ioc, opt.threads ? opt.threads : netlab::asio::default_thread_count());
+    } catch (std::system_error const& e) {
+        if (e.code() != std::errc::resource_unavailable_try_again)
+            throw;
+        // No thread could be started (RLIMIT_NPROC, a container's pids limit): the copies
+        // still run, on this thread (threads that did start have run dry by now).
+        write_fd(STDERR_FILENO,
+                 std::string{"copyd: cannot start threads ("} + e.what() + "); using one\n");
+        ioc.restart();
+        ioc.run();
+    }
     return app.exit_status();
 }
 

@@ -228,6 +228,23 @@ permissions)
         cmp a open/noproc || fail "copy without /proc differs"
     fi
     ;;
+thread-limit)
+    # No thread can be started (RLIMIT_NPROC as a user, a container's pids limit): the
+    # copies still run, on the main thread, with a warning.
+    need_root
+    command -v setpriv >/dev/null || skip "no setpriv"
+    chmod 777 "$work"
+    head -c 3000000 /dev/urandom >a
+    chmod 644 a
+    rc=0
+    # (LeakSanitizer needs a thread of its own to check at exit: off here.)
+    (ulimit -u 1; ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$copyd" --threads 4 a b 2>err.txt) || rc=$?
+    [[ $rc == 0 ]] || { cat err.txt >&2; fail "exit status $rc, want 0"; }
+    cmp a b || fail "copy differs"
+    grep -q '^copyd: cannot start threads (.*); using one$' err.txt ||
+        fail "no warning: $(cat err.txt)"
+    ;;
 disk-full)
     need_root
     head -c 3M /dev/urandom >big
