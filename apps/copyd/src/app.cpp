@@ -85,7 +85,14 @@ public:
             session_.emplace(prompts_);
             reader_.emplace(strand_, STDIN_FILENO);
             reader_->start([this](std::string_view bytes) { act(session_->feed(bytes)); },
-                           [this] { act(session_->end_of_input()); });
+                           [this](std::error_code ec) {
+                               if (ec) { // ends the input like EOF, but the run failed
+                                   ++input_failures_;
+                                   write_fd(STDERR_FILENO, "copyd: cannot read standard input: " +
+                                                               ec.message() + "\n");
+                               }
+                               act(session_->end_of_input());
+                           });
             act(session_->start());
         });
     }

@@ -82,6 +82,8 @@ stdin-kinds)
     run_copyd 0 <jobs.txt # a regular file: epoll refuses those
     cmp a from-file || fail "stdin from a regular file"
     run_copyd 0 </dev/null
+    run_copyd 1 </ # a read error (EISDIR) ends the input but is not success
+    err_has "copyd: cannot read standard input: Is a directory"
     # A pipe: copyd must not leave O_NONBLOCK on the description it shares with us.
     { printf 'a\nfrom-pipe\n'; sleep 0.3; } | {
         timeout 20 "$copyd" || exit 1
