@@ -131,13 +131,8 @@ private:
                 copier_.snapshot(
                     [this, then = s->then_print](std::vector<progress_snapshot> const& list,
                                                  std::size_t waiting) {
-                        std::string text;
-                        if (list.empty())
-                            text = "no copies running\n";
-                        for (auto const& item : list)
-                            text += format_progress(item);
-                        if (waiting > 0)
-                            text.append(std::to_string(waiting)).append(" more waiting to start\n");
+                        std::string text = list.empty() ? "no copies running\n" : "";
+                        text += format_listing(list, waiting);
                         text += then;
                         write_fd(STDOUT_FILENO, text);
                         resume();
@@ -194,14 +189,7 @@ private:
             if (ec || stopping_)
                 return;
             copier_.snapshot([](std::vector<progress_snapshot> const& list, std::size_t waiting) {
-                std::string text;
-                for (auto const& p : list)
-                    text.append("copyd: ").append(format_progress(p));
-                if (waiting > 0)
-                    text.append("copyd: ")
-                        .append(std::to_string(waiting))
-                        .append(" more waiting to start\n");
-                write_fd(STDERR_FILENO, text);
+                write_fd(STDERR_FILENO, format_listing(list, waiting, "copyd: "));
             });
             arm_progress();
         });
