@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <deque>
 #include <optional>
 #include <string>
@@ -64,7 +65,13 @@ public:
                   {.chunk_size = opt.chunk_size, .max_running = running_limit()},
                   log}
         , signals_{strand_, SIGINT, SIGTERM}
-        , progress_timer_{strand_} {}
+        , progress_timer_{strand_} {
+        // A closed terminal (SIGHUP) cancels like SIGTERM, so the log and the hidden-name
+        // fallback stay clean; unless it is ignored (nohup), which must stay so.
+        struct sigaction hup {};
+        if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN)
+            signals_.add(SIGHUP);
+    }
 
     void start() {
         net::post(strand_, [this] {

@@ -41,8 +41,9 @@ Refused copies print `copyd: cannot copy 'SRC' to 'DST': REASON` and the rest go
 Log: one line per event in the log file (seconds since start, TAB, text):
   Start copying SRC to DST / DST is copied completely / Failed copying SRC to DST: REASON
 
-Exit status: 0 every copy succeeded, 1 some failed, 2 usage error, 130/143 interrupted by
-SIGINT/SIGTERM (running copies are cancelled and leave no temporary files).
+Exit status: 0 every copy succeeded, 1 some failed, 2 usage error, 130/143/129 interrupted by
+SIGINT/SIGTERM/SIGHUP (running copies are cancelled and leave no temporary files; an ignored
+SIGHUP, as under nohup, stays ignored).
 
 Options)";
 

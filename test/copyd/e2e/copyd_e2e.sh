@@ -176,7 +176,7 @@ running-conflicts)
     ;;
 signals)
     slow_file big 8M
-    for sig in INT TERM; do
+    for sig in INT TERM HUP; do
         mkdir "d$sig"
         printf 'big\nd%s/copy\n' "$sig" >jobs
         "$copyd" --chunk-size 1 <jobs 2>err.txt &
@@ -187,9 +187,20 @@ signals)
         rc=0; wait $pid || rc=$?
         want=143
         [[ $sig == INT ]] && want=130
+        [[ $sig == HUP ]] && want=129
         [[ $rc == "$want" ]] || fail "SIG$sig: exit status $rc, want $want"
         [[ -z "$(ls -A "d$sig")" ]] || fail "SIG$sig left: $(ls -A "d$sig")"
+        log_has "Failed copying big to d$sig/copy: interrupted" # cancelled, not killed
     done
+    # An ignored SIGHUP (nohup) stays ignored: the copy completes.
+    mkdir dnohup
+    (trap '' HUP; exec "$copyd" --chunk-size 100 big dnohup/copy 2>err.txt) &
+    pid=$!
+    wait_for_log "Start copying big to dnohup/copy"
+    kill -HUP $pid
+    rc=0; wait $pid || rc=$?
+    [[ $rc == 0 ]] || fail "ignored SIGHUP: exit status $rc, want 0"
+    cmp big dnohup/copy || fail "ignored SIGHUP: copy differs"
     ;;
 kill-9)
     slow_file big 8M
