@@ -236,6 +236,44 @@ TEST_F(FileCopy, HolesStayHolesAndLargeFilesCopy) {
     ::close(fd);
 }
 
+TEST_F(FileCopy, TrailingHoleKeepsTheSize) {
+    { std::ofstream{path("sparse"), std::ios::binary} << std::string(8192, 'x'); }
+    fs::resize_file(path("sparse"), std::uint64_t{3} << 20); // ends in a 3 MiB hole
+    ASSERT_EQ(copy(path("sparse"), path("copy")), "");
+    EXPECT_EQ(fs::file_size(path("copy")), std::uint64_t{3} << 20);
+    EXPECT_EQ(read(path("copy")), read(path("sparse")));
+}
+
+TEST_F(FileCopy, SourceShorterThanItsSizeIsNotPaddedWithZeros) {
+    // As sysfs files do (size 4096, no blocks, a few bytes of text), or a sparse source
+    // truncated while it is copied: the copy ends where reading ends.
+    { std::ofstream{path("sparse"), std::ios::binary} << std::string(8192, 'x'); }
+    fs::resize_file(path("sparse"), std::uint64_t{1} << 20);
+    auto fc = file_copy::open(path("sparse"), path("copy"));
+    ASSERT_TRUE(fc);
+    ASSERT_TRUE((*fc)->create_destination(1));
+    auto first = (*fc)->step(1000, buffers_);
+    ASSERT_TRUE(first);
+    ASSERT_FALSE(*first);
+    fs::resize_file(path("sparse"), 2000);
+    for (int i = 0; i < 100; ++i) {
+        auto step = (*fc)->step(1000, buffers_);
+        ASSERT_TRUE(step) << step.error().reason;
+        if (*step)
+            break;
+    }
+    ASSERT_TRUE((*fc)->commit());
+    EXPECT_EQ(read(path("copy")), std::string(2000, 'x'));
+}
+
+TEST_F(FileCopy, SysfsFilesCopyTheirTextOnly) {
+    char const* const file = "/sys/kernel/mm/transparent_hugepage/enabled";
+    if (!fs::exists(file))
+        GTEST_SKIP() << "no " << file;
+    ASSERT_EQ(copy(file, path("copy")), "");
+    EXPECT_EQ(read(path("copy")), read(file));
+}
+
 TEST_F(FileCopy, PathKeysIgnoreSpelling) {
     make_file("a", 1);
     fs::create_directory(path("d"));

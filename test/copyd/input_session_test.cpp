@@ -113,9 +113,28 @@ TEST(InputSession, EmptyLineShowsProgressAndRepeatsThePrompt) {
                                                         prompt_src()}));
 }
 
-TEST(InputSession, EmptyLinesAreIgnoredWithoutPrompts) {
+TEST(InputSession, EmptyLinesAreNamesWithoutPrompts) {
+    // A script's empty variable must not shift the pairs: `x` read as a source would be
+    // copied over `src2`, read as a destination.
     input_session s{false};
-    EXPECT_EQ(s.feed("\n\na\n\nb\n\n"), (std::vector<input_action>{act::start_copy{"a", "b"}}));
+    EXPECT_EQ(
+        s.feed("\nx\nsrc2\ndst2\n"),
+        (std::vector<input_action>{act::start_copy{"", "x"}, act::start_copy{"src2", "dst2"}}));
+    EXPECT_EQ(s.feed("a\n\n"), (std::vector<input_action>{act::start_copy{"a", ""}}));
+    // A blank last line is nothing to complain about.
+    EXPECT_EQ(s.feed("\n"), (std::vector<input_action>{}));
+    EXPECT_EQ(s.end_of_input(), (std::vector<input_action>{act::finish{}}));
+}
+
+TEST(InputSession, OverlongSourceDropsItsDestinationWithoutPrompts) {
+    input_session s{false, 8};
+    auto const out = s.feed(std::string(20, 'x') + "\ndst\nsrc2\ndst2\n");
+    ASSERT_EQ(out.size(), 2U);
+    auto const* c = std::get_if<act::complain>(&out[0]);
+    ASSERT_NE(c, nullptr);
+    EXPECT_NE(c->message.find("so is the next line"), std::string::npos) << c->message;
+    EXPECT_EQ(out[1], input_action{(act::start_copy{"src2", "dst2"})});
+    EXPECT_EQ(s.end_of_input(), (std::vector<input_action>{act::finish{}}));
 }
 
 TEST(InputSession, OverlongLinesAreRefusedAndTheirPairDropped) {

@@ -30,4 +30,12 @@ TEST(Progress, NamesCannotBreakTheLine) {
     EXPECT_EQ(format_progress({"a\nb", "c", 0, 0, 0s}), "'a\\nb' -> 'c': 0 B / 0 B (100%)\n");
 }
 
+TEST(Progress, ListingPrefixesEveryLineAndCountsTheWaiting) {
+    std::vector<progress_snapshot> const list{{"a", "b", 0, 0, 0s}, {"c", "d", 0, 0, 0s}};
+    EXPECT_EQ(format_listing(list, 3, "copyd: "),
+              "copyd: 'a' -> 'b': 0 B / 0 B (100%)\ncopyd: 'c' -> 'd': 0 B / 0 B (100%)\n"
+              "copyd: 3 more waiting to start\n");
+    EXPECT_EQ(format_listing({}, 0), "");
+}
+
 } // namespace

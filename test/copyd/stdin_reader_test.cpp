@@ -32,7 +32,10 @@ std::string read_all(int fd, stdin_reader::method& how) {
                 got.append(bytes);
                 reader.read_more();
             },
-            [&] { eof = true; });
+            [&](std::error_code ec) {
+                EXPECT_FALSE(ec) << ec.message();
+                eof = true;
+            });
         ioc.run();
     }
     EXPECT_TRUE(eof);

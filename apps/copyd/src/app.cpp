@@ -14,9 +14,14 @@
 #include <boost/asio/strand.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <deque>
 #include <optional>
+#include <string>
+#include <system_error>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -41,6 +46,14 @@ std::size_t running_limit() {
         std::clamp<rlim_t>((fds - std::min<rlim_t>(fds, 32)) / 3, 1, 1024));
 }
 
+/// A closed standard descriptor would be reused by the next open (the log, a destination)
+/// and messages meant for it would land in that file: hold it open on /dev/null instead.
+void open_closed_standard_fds() {
+    for (int fd = 0; fd <= 2; ++fd)
+        if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+            ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY); // the lowest free: fd
+}
+
 /// Wires stdin, the prompt state machine, the copier, signals and the progress timer. All of
 /// its own state lives on `strand_`.
 class application {
@@ -52,7 +65,13 @@ public:
                   {.chunk_size = opt.chunk_size, .max_running = running_limit()},
                   log}
         , signals_{strand_, SIGINT, SIGTERM}
-        , progress_timer_{strand_} {}
+        , progress_timer_{strand_} {
+        // A closed terminal (SIGHUP) cancels like SIGTERM, so the log and the hidden-name
+        // fallback stay clean; unless it is ignored (nohup), which must stay so.
+        struct sigaction hup {};
+        if (::sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN)
+            signals_.add(SIGHUP);
+    }
 
     void start() {
         net::post(strand_, [this] {
@@ -73,7 +92,14 @@ public:
             session_.emplace(prompts_);
             reader_.emplace(strand_, STDIN_FILENO);
             reader_->start([this](std::string_view bytes) { act(session_->feed(bytes)); },
-                           [this] { act(session_->end_of_input()); });
+                           [this](std::error_code ec) {
+                               if (ec) { // ends the input like EOF, but the run failed
+                                   ++input_failures_;
+                                   write_fd(STDERR_FILENO, "copyd: cannot read standard input: " +
+                                                               ec.message() + "\n");
+                               }
+                               act(session_->end_of_input());
+                           });
             act(session_->start());
         });
     }
@@ -86,6 +112,10 @@ public:
 
 private:
     void act(std::vector<input_action> actions) {
+        // After `exit` or a signal, a read that was already under way is dropped like unread
+        // input (it would print an "interrupted" refusal per line).
+        if (finishing_)
+            return;
         for (auto& a : actions)
             pending_.push_back(std::move(a));
         pump();
@@ -108,13 +138,8 @@ private:
                 copier_.snapshot(
                     [this, then = s->then_print](std::vector<progress_snapshot> const& list,
                                                  std::size_t waiting) {
-                        std::string text;
-                        if (list.empty())
-                            text = "no copies running\n";
-                        for (auto const& item : list)
-                            text += format_progress(item);
-                        if (waiting > 0)
-                            text.append(std::to_string(waiting)).append(" more waiting to start\n");
+                        std::string text = list.empty() ? "no copies running\n" : "";
+                        text += format_listing(list, waiting);
                         text += then;
                         write_fd(STDOUT_FILENO, text);
                         resume();
@@ -126,7 +151,8 @@ private:
                 finish();
             }
         }
-        if (!awaiting_ && pending_.empty() && reader_)
+        // Not after `exit`: what is typed ahead belongs to the shell.
+        if (!awaiting_ && pending_.empty() && reader_ && !finishing_)
             reader_->read_more();
     }
 
@@ -140,12 +166,14 @@ private:
 
     /// No more input: wait for the running copies, then let the io_context run dry.
     void finish() {
+        finishing_ = true;
         if (reader_)
             reader_->stop();
         copier_.when_idle([this] { net::post(strand_, [this] { shut_down(); }); });
     }
 
     void shut_down() {
+        stopping_ = true; // a progress report already queued must not re-arm the timer
         boost::system::error_code ignored;
         signals_.cancel(ignored);
         progress_timer_.cancel();
@@ -165,17 +193,10 @@ private:
     void arm_progress() {
         progress_timer_.expires_after(opt_.progress_interval);
         progress_timer_.async_wait([this](boost::system::error_code ec) {
-            if (ec)
+            if (ec || stopping_)
                 return;
             copier_.snapshot([](std::vector<progress_snapshot> const& list, std::size_t waiting) {
-                std::string text;
-                for (auto const& p : list)
-                    text.append("copyd: ").append(format_progress(p));
-                if (waiting > 0)
-                    text.append("copyd: ")
-                        .append(std::to_string(waiting))
-                        .append(" more waiting to start\n");
-                write_fd(STDERR_FILENO, text);
+                write_fd(STDERR_FILENO, format_listing(list, waiting, "copyd: "));
             });
             arm_progress();
         });
@@ -191,6 +212,8 @@ private:
     std::deque<input_action> pending_;
     bool awaiting_ = false;
     bool prompts_ = false;
+    bool finishing_ = false; ///< no more input is read
+    bool stopping_ = false;
     int signal_ = 0;
     int input_failures_ = 0;
 };
@@ -198,6 +221,7 @@ private:
 } // namespace
 
 int run(options const& opt) {
+    open_closed_standard_fds();
     auto const start = log_file::clock::now();
     auto log = log_file::open(opt.log_path, start);
     if (!log) {
@@ -208,7 +232,18 @@ int run(options const& opt) {
     net::io_context ioc;
     application app{ioc, opt, *log};
     app.start();
-    netlab::asio::run(ioc, opt.threads ? opt.threads : netlab::asio::default_thread_count());
+    try {
+        netlab::asio::run(ioc, opt.threads ? opt.threads : netlab::asio::default_thread_count());
+    } catch (std::system_error const& e) {
+        if (e.code() != std::errc::resource_unavailable_try_again)
+            throw;
+        // No thread could be started (RLIMIT_NPROC, a container's pids limit): the copies
+        // still run, on this thread (threads that did start have run dry by now).
+        write_fd(STDERR_FILENO,
+                 std::string{"copyd: cannot start threads ("} + e.what() + "); using one\n");
+        ioc.restart();
+        ioc.run();
+    }
     return app.exit_status();
 }
 

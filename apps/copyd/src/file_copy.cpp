@@ -261,14 +261,15 @@ copy_result<std::size_t> file_copy::copy_range(std::size_t len, buffer_pool& buf
             ssize_t const r = ::copy_file_range(src_.get(), &in, dst_.get(), &out, len, 0);
             if (r > 0)
                 return static_cast<std::size_t>(r);
-            if (r == 0 && offset_ != 0)
+            // 0 is the end only where the size says so: procfs/sysfs and some filesystems
+            // report 0 early, and read() tells the truth (one extra call, at the end only).
+            if (r == 0 && offset_ != 0 && offset_ >= total_)
                 return std::size_t{0};
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0 && !cfr_unsupported(errno))
                 return fail(errno);
-            // 0 at offset 0 (/proc-style files report size 0) or an unsupported pair: the
-            // read/write path decides.
+            // 0 too early (see above) or an unsupported pair: the read/write path decides.
             use_cfr_ = false;
             break;
         }
@@ -306,6 +307,10 @@ copy_result<bool> file_copy::step(std::size_t chunk, buffer_pool& buffers) {
         if (offset_ >= segment_end_) {
             off_t const data = ::lseek(src_.get(), static_cast<off_t>(offset_), SEEK_DATA);
             if (data < 0 && errno == ENXIO) { // only a hole up to the end
+                // The copy's size is the source's now (commit sets it): it may have shrunk.
+                struct stat st {};
+                if (::fstat(src_.get(), &st) == 0)
+                    total_ = std::max(offset_, static_cast<std::uint64_t>(st.st_size));
                 finished_ = true;
                 return true;
             }
@@ -324,6 +329,9 @@ copy_result<bool> file_copy::step(std::size_t chunk, buffer_pool& buffers) {
     if (!n)
         return n.error();
     if (*n == 0) {
+        // The real end: pseudo-files (sysfs says 4096) and shrunk sources are shorter than
+        // their size said, and commit must not pad them with zeros up to it.
+        total_ = offset_;
         finished_ = true;
         return true;
     }
@@ -379,8 +387,7 @@ copy_result<void> file_copy::commit() {
     if (holes_ || preallocated_) {
         // A trailing hole has no data segment, and a source that shrank while being copied
         // leaves preallocated blocks past the end: the size comes from ftruncate.
-        auto const size = holes_ ? total_ : offset_;
-        if (::ftruncate(dst_.get(), static_cast<off_t>(size)) != 0)
+        if (::ftruncate(dst_.get(), static_cast<off_t>(total_)) != 0)
             return fail(errno);
     }
     if (::fchmod(dst_.get(), mode_) != 0)

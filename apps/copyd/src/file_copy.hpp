@@ -133,7 +133,7 @@ private:
     std::string tmp_name_; ///< hidden temporary name, when O_TMPFILE is not supported
     std::uint64_t unique_ = 0;
     mode_t mode_ = 0644;
-    std::uint64_t total_ = 0;  ///< source size when opened
+    std::uint64_t total_ = 0;  ///< source size when opened; the copy's size once finished
     std::uint64_t offset_ = 0; ///< next byte to copy
     std::uint64_t segment_end_ = 0;
     bool holes_ = false;  ///< the source has holes: keep them, set the size at the end

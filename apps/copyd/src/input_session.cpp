@@ -49,13 +49,7 @@ std::vector<input_action> input_session::feed(std::string_view bytes) {
         bytes.remove_prefix(nl + 1);
         if (overlong_) {
             overlong_ = false;
-            out.emplace_back(action::complain{
-                "copyd: input line longer than " + std::to_string(max_line_) + " bytes ignored" +
-                (state_ == state::want_destination
-                     ? " (so is its source '" + copy_log::escape(source_) + "')"
-                     : std::string{})});
-            state_ = state::want_source;
-            prompt(out);
+            on_overlong_line(out);
             continue;
         }
         std::string line = std::move(partial_);
@@ -74,7 +68,8 @@ std::vector<input_action> input_session::end_of_input() {
         partial_.clear();
         on_line(line, out);
     }
-    if (state_ == state::want_destination)
+    // An empty source is a blank last line (or a dropped pair): nothing is lost.
+    if (state_ == state::want_destination && !source_.empty())
         out.emplace_back(action::complain{"copyd: input ended after source '" +
                                           copy_log::escape(source_) +
                                           "' without a destination; not copied"});
@@ -87,6 +82,24 @@ std::vector<input_action> input_session::end_of_input() {
     return out;
 }
 
+void input_session::on_overlong_line(std::vector<input_action>& out) {
+    std::string message =
+        "copyd: input line longer than " + std::to_string(max_line_) + " bytes ignored";
+    if (state_ == state::want_destination) {
+        message += " (so is its source '" + copy_log::escape(source_) + "')";
+        state_ = state::want_source;
+    } else if (!prompts_) {
+        // Without prompts lines pair up by count: skip its destination too, or every later
+        // destination would be read as a source (and a source overwritten as a destination).
+        message += " (so is the next line, its destination)";
+        source_.clear();
+        state_ = state::want_destination;
+        drop_destination_ = true;
+    }
+    out.emplace_back(action::complain{std::move(message)});
+    prompt(out);
+}
+
 void input_session::on_line(std::string_view line, std::vector<input_action>& out) {
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
@@ -95,10 +108,15 @@ void input_session::on_line(std::string_view line, std::vector<input_action>& ou
         out.emplace_back(action::finish{});
         return;
     }
-    if (line.empty()) {
+    if (line.empty() && prompts_) {
         // No file has an empty name, so an empty line cannot be mistaken for one.
-        if (prompts_)
-            out.emplace_back(action::show_progress{std::string{current_prompt()}});
+        out.emplace_back(action::show_progress{std::string{current_prompt()}});
+        return;
+    }
+    if (drop_destination_) {
+        // The line after a source too long to use: its destination, dropped with it.
+        drop_destination_ = false;
+        state_ = state::want_source;
         return;
     }
     if (state_ == state::want_source) {

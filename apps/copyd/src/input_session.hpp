@@ -65,6 +65,7 @@ private:
     enum class state { want_source, want_destination, done };
 
     void on_line(std::string_view line, std::vector<input_action>& out);
+    void on_overlong_line(std::vector<input_action>& out);
     void prompt(std::vector<input_action>& out) const;
     std::string_view current_prompt() const noexcept;
 
@@ -72,7 +73,8 @@ private:
     std::size_t max_line_;
     state state_ = state::want_source;
     std::string partial_;
-    bool overlong_ = false; ///< discarding the rest of a too-long line
+    bool overlong_ = false;         ///< discarding the rest of a too-long line
+    bool drop_destination_ = false; ///< the next line belongs to a refused source
     std::string source_;
 };
 

@@ -29,7 +29,8 @@ destination name (whole lines: spaces are kept, a trailing CR is dropped), and s
 in the background at once; `exit` or end of input waits for the running copies, then quits.
 On a terminal it prompts like the original: "input the file name: ", "input the new name: ".
 An empty line at a prompt lists the running copies (bytes done / total, %, rate); no file has
-an empty name, so this never collides with one. A file literally named `exit` is `./exit`.
+an empty name, so this never collides with one. Without prompts every line is a name, an empty
+one too (refused), so pairs never shift. A file literally named `exit` is `./exit`.
 
 Each destination is written to a temporary file in its directory and renamed into place when
 complete: nobody sees a half-written file and a failed copy leaves nothing behind. A directory
@@ -40,8 +41,9 @@ Refused copies print `copyd: cannot copy 'SRC' to 'DST': REASON` and the rest go
 Log: one line per event in the log file (seconds since start, TAB, text):
   Start copying SRC to DST / DST is copied completely / Failed copying SRC to DST: REASON
 
-Exit status: 0 every copy succeeded, 1 some failed, 2 usage error, 130/143 interrupted by
-SIGINT/SIGTERM (running copies are cancelled and leave no temporary files).
+Exit status: 0 every copy succeeded, 1 some failed, 2 usage error, 130/143/129 interrupted by
+SIGINT/SIGTERM/SIGHUP (running copies are cancelled and leave no temporary files; an ignored
+SIGHUP, as under nohup, stays ignored).
 
 Options)";
 

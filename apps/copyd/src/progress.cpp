@@ -42,4 +42,14 @@ std::string format_progress(progress_snapshot const& p) {
     return out;
 }
 
+std::string format_listing(std::vector<progress_snapshot> const& running, std::size_t waiting,
+                           std::string_view prefix) {
+    std::string out;
+    for (auto const& p : running)
+        out.append(prefix).append(format_progress(p));
+    if (waiting > 0)
+        out.append(prefix).append(std::to_string(waiting)).append(" more waiting to start\n");
+    return out;
+}
+
 } // namespace netlab::copyd

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace netlab::copyd {
 
@@ -23,5 +24,10 @@ std::string format_bytes(std::uint64_t bytes);
 
 /// One line, newline included.
 std::string format_progress(progress_snapshot const& p);
+
+/// One line per running copy, then "N more waiting to start" if any wait; each line begins
+/// with `prefix` ("copyd: " on stderr).
+std::string format_listing(std::vector<progress_snapshot> const& running, std::size_t waiting,
+                           std::string_view prefix = {});
 
 } // namespace netlab::copyd

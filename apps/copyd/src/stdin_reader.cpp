@@ -94,7 +94,7 @@ void stdin_reader::read_direct() {
     reading_ = false;
     if (n <= 0) {
         stopped_ = true;
-        on_eof_();
+        on_eof_(n < 0 ? std::error_code{errno, std::system_category()} : std::error_code{});
         return;
     }
     deliver(static_cast<std::size_t>(n));
@@ -113,7 +113,7 @@ void stdin_reader::read_async() {
                 deliver(n);
             if (ec && !stopped_) {
                 stopped_ = true;
-                on_eof_(); // end of input, or an error that ends it
+                on_eof_(ec == net::error::eof ? std::error_code{} : std::error_code{ec});
             }
         }));
 }

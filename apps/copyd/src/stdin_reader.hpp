@@ -16,13 +16,15 @@
 #include <array>
 #include <functional>
 #include <string_view>
+#include <system_error>
 
 namespace netlab::copyd {
 
 class stdin_reader {
 public:
     using data_handler = std::function<void(std::string_view)>;
-    using eof_handler = std::function<void()>;
+    /// End of input: `ec` is empty at end of file, else the read error that ended it.
+    using eof_handler = std::function<void(std::error_code ec)>;
 
     /// Handlers run on `strand`. After each `on_data` the reader waits for read_more(), so
     /// a fast input (a big jobs file) never piles up faster than it is acted on.

@@ -57,6 +57,13 @@ pipe-pairs)
     # Copying twice gives the same file (the seed appended).
     printf 'a\nb\n' | run_copyd 0
     cmp a b || fail "second copy differs"
+    # An empty name (a script's empty variable) is refused and the pairs stay in step:
+    # otherwise 'a' would be read as a source and copied over 'precious'.
+    echo precious >precious
+    printf '%s\n' "" a precious b2 | run_copyd 1
+    err_has "copyd: cannot copy '' to 'a': empty file name"
+    [[ $(cat precious) == precious ]] || fail "an empty name shifted the pairs"
+    cmp precious b2 || fail "the pair after an empty name"
     ;;
 arguments)
     head -c 1000 /dev/urandom >a
@@ -75,6 +82,8 @@ stdin-kinds)
     run_copyd 0 <jobs.txt # a regular file: epoll refuses those
     cmp a from-file || fail "stdin from a regular file"
     run_copyd 0 </dev/null
+    run_copyd 1 </ # a read error (EISDIR) ends the input but is not success
+    err_has "copyd: cannot read standard input: Is a directory"
     # A pipe: copyd must not leave O_NONBLOCK on the description it shares with us.
     { printf 'a\nfrom-pipe\n'; sleep 0.3; } | {
         timeout 20 "$copyd" || exit 1
@@ -167,7 +176,7 @@ running-conflicts)
     ;;
 signals)
     slow_file big 8M
-    for sig in INT TERM; do
+    for sig in INT TERM HUP; do
         mkdir "d$sig"
         printf 'big\nd%s/copy\n' "$sig" >jobs
         "$copyd" --chunk-size 1 <jobs 2>err.txt &
@@ -178,9 +187,20 @@ signals)
         rc=0; wait $pid || rc=$?
         want=143
         [[ $sig == INT ]] && want=130
+        [[ $sig == HUP ]] && want=129
         [[ $rc == "$want" ]] || fail "SIG$sig: exit status $rc, want $want"
         [[ -z "$(ls -A "d$sig")" ]] || fail "SIG$sig left: $(ls -A "d$sig")"
+        log_has "Failed copying big to d$sig/copy: interrupted" # cancelled, not killed
     done
+    # An ignored SIGHUP (nohup) stays ignored: the copy completes.
+    mkdir dnohup
+    (trap '' HUP; exec "$copyd" --chunk-size 100 big dnohup/copy 2>err.txt) &
+    pid=$!
+    wait_for_log "Start copying big to dnohup/copy"
+    kill -HUP $pid
+    rc=0; wait $pid || rc=$?
+    [[ $rc == 0 ]] || fail "ignored SIGHUP: exit status $rc, want 0"
+    cmp big dnohup/copy || fail "ignored SIGHUP: copy differs"
     ;;
 kill-9)
     slow_file big 8M
@@ -220,6 +240,23 @@ permissions)
             ' _ "$copyd" 2>err.txt || { cat err.txt >&2; fail "copy without /proc"; }
         cmp a open/noproc || fail "copy without /proc differs"
     fi
+    ;;
+thread-limit)
+    # No thread can be started (RLIMIT_NPROC as a user, a container's pids limit): the
+    # copies still run, on the main thread, with a warning.
+    need_root
+    command -v setpriv >/dev/null || skip "no setpriv"
+    chmod 777 "$work"
+    head -c 3000000 /dev/urandom >a
+    chmod 644 a
+    rc=0
+    # (LeakSanitizer needs a thread of its own to check at exit: off here.)
+    (ulimit -u 1; ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 timeout 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$copyd" --threads 4 a b 2>err.txt) || rc=$?
+    [[ $rc == 0 ]] || { cat err.txt >&2; fail "exit status $rc, want 0"; }
+    cmp a b || fail "copy differs"
+    grep -q '^copyd: cannot start threads (.*); using one$' err.txt ||
+        fail "no warning: $(cat err.txt)"
     ;;
 disk-full)
     need_root
@@ -292,6 +329,19 @@ many-files)
         for i in $(seq 200); do printf 'src/f%s\ndst/\n' "$i"; done | run_copyd 0
     ) || exit 1
     [[ $(ls dst | wc -l) == 200 ]] || fail "only $(ls dst | wc -l) of 200 copied"
+    ;;
+closed-fds)
+    # A closed stderr must not make refusals land in the log (the next open reuses fd 2).
+    head -c 1000 /dev/urandom >a
+    rc=0
+    timeout 20 "$copyd" missing x a b 2>&- || rc=$?
+    [[ $rc == 1 ]] || fail "exit status $rc, want 1"
+    cmp a b || fail "copy differs"
+    grep -Ev $'^[0-9]+\\.[0-9]{2}\t' log.txt && fail "foreign line in the log"
+    [[ $(wc -l <log.txt) == 3 ]] || fail "want 3 log lines: $(cat log.txt)"
+    rc=0
+    timeout 20 "$copyd" <&- >&- 2>&- || rc=$? # no input at all: nothing to do
+    [[ $rc == 0 ]] || fail "closed stdin/stdout/stderr: exit status $rc, want 0"
     ;;
 special-sources)
     # Across filesystems (copy_file_range: EXDEV on older kernels) and /proc files (size 0).

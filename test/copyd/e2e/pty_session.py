@@ -3,8 +3,9 @@
 
 Usage: pty_session.py COPYD WORKDIR [interrupt]
 With `interrupt`, types Ctrl-C at the first prompt instead and expects exit status 130.
-Checks the exact prompt bytes, the empty-line progress listing, and that the terminal's
-flags (O_NONBLOCK) and termios settings are as they were before copyd ran.
+Checks the exact prompt bytes, the empty-line progress listing, that input typed after
+`exit` is left for the shell, and that the terminal's flags (O_NONBLOCK) and termios
+settings are as they were before copyd ran.
 Exit 0 on success, 1 with a message on failure.
 """
 import fcntl
@@ -98,8 +99,9 @@ expect("missing\r\ninput the new name: ")
 send("x")
 expect("x\r\ncopyd: cannot copy 'missing' to 'x': No such file or directory\r\n"
        "\r\ninput the file name: ")
-send("exit")
-expect("exit\r\n")
+# Typed ahead after `exit`: belongs to the shell, so copyd must leave it unread.
+os.write(master, b"exit\ntyped ahead\n")
+expect("exit\r\ntyped ahead\r\n")
 try:
     status = proc.wait(timeout=10)
 except subprocess.TimeoutExpired:
@@ -108,6 +110,10 @@ except subprocess.TimeoutExpired:
 if status != 1:  # the refused copy
     sys.exit(f"pty: exit status {status}, want 1")
 check_terminal()
+ready, _, _ = select.select([slave], [], [], 1.0)
+left = os.read(slave, 100) if ready else b""
+if left != b"typed ahead\n":
+    sys.exit(f"pty: copyd read input typed after 'exit': left {left!r}")
 with open(os.path.join(workdir, "a.mp4"), "rb") as a, open(os.path.join(workdir, "b.mp4"), "rb") as b:
     if a.read() != b.read():
         sys.exit("pty: b.mp4 differs from a.mp4")
