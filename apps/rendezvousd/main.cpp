@@ -1,10 +1,10 @@
 // rendezvousd: wiring only. The protocol is in src/server_core, the socket in src/udp_server.
 
 #include "options.hpp"
-#include "sd_notify.hpp"
 #include "udp_server.hpp"
 
 #include <netlab/asio/run.hpp>
+#include <netlab/sys/systemd.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         stop_signals.async_wait([&](boost::system::error_code ec, int) {
             if (ec)
                 return;
-            netlab::sd_notify("STOPPING=1");
+            netlab::sys::systemd::notify("STOPPING=1");
             server.stop();
             stats_signal.cancel(); // with the socket closed, run() returns
         });
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
         wait_stats();
         server.start();
         std::cerr << "rendezvousd: listening on UDP port " << server.local_port() << '\n';
-        netlab::sd_notify("READY=1");
+        netlab::sys::systemd::notify("READY=1");
         netlab::asio::run(ioc, 1);
     } catch (std::exception const& e) {
         std::cerr << "rendezvousd: " << e.what() << '\n';

@@ -1,17 +1,14 @@
 // The I/O layer on loopback: the real socket, strand and timers around server_core.
 
-#include "sd_notify.hpp"
 #include "udp_endpoint.hpp"
 #include "udp_server.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/local/datagram_protocol.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -147,23 +144,6 @@ TEST_F(UdpServer, JunkIsCountedAndTheServerKeepsServing) {
     ioc.poll();
     ASSERT_FALSE(lines.empty());
     EXPECT_NE(lines.back().find(" malformed=3 "), std::string::npos) << lines.back();
-}
-
-TEST(SdNotify, SendsTheStateToNotifySocket) {
-    net::io_context ioc;
-    auto const path =
-        std::filesystem::temp_directory_path() / ("netlab-notify-" + std::to_string(::getpid()));
-    std::filesystem::remove(path);
-    net::local::datagram_protocol::socket listener{
-        ioc, net::local::datagram_protocol::endpoint{path.string()}};
-    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
-    EXPECT_FALSE(netlab::sd_notify("READY=1"));
-    ::unsetenv("NOTIFY_SOCKET");
-    std::array<char, 64> buf{};
-    auto const n = listener.receive(net::buffer(buf));
-    EXPECT_EQ(std::string(buf.data(), n), "READY=1");
-    std::filesystem::remove(path);
-    EXPECT_FALSE(netlab::sd_notify("READY=1")); // unset: nothing to do, no error
 }
 
 } // namespace

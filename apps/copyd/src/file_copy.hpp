@@ -6,7 +6,7 @@
 // place by commit(): readers never see a half-written file and a failed or killed copy leaves
 // nothing behind. Existing devices and FIFOs (/dev/null) are written in place instead.
 
-#include "unique_fd.hpp"
+#include <netlab/sys/unique_fd.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -126,9 +126,9 @@ private:
     copy_result<void> link_into_place();
 
     copy_plan plan_;
-    unique_fd src_;
-    unique_fd dst_;
-    unique_fd dir_;        ///< the destination's directory
+    sys::unique_fd src_;
+    sys::unique_fd dst_;
+    sys::unique_fd dir_;   ///< the destination's directory
     std::string name_;     ///< the destination's last name inside dir_
     std::string tmp_name_; ///< hidden temporary name, when O_TMPFILE is not supported
     std::uint64_t unique_ = 0;

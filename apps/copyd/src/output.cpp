@@ -28,7 +28,8 @@ std::string refusal_message(std::string_view source, std::string_view destinatio
 
 boost::system::result<log_file, std::error_code> log_file::open(std::string const& path,
                                                                 clock::time_point start) {
-    unique_fd fd{::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644)};
+    sys::unique_fd fd{
+        ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644)};
     if (!fd)
         return std::error_code{errno, std::system_category()};
     return log_file{std::move(fd), start};

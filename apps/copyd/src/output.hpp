@@ -3,7 +3,7 @@
 // Console and log output. Each message is one write(2), so lines from concurrent jobs never
 // interleave inside a line (the log is O_APPEND: each line lands whole at the end).
 
-#include "unique_fd.hpp"
+#include <netlab/sys/unique_fd.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -35,12 +35,12 @@ public:
                 std::string_view reason) const;
 
 private:
-    log_file(unique_fd fd, clock::time_point start)
+    log_file(sys::unique_fd fd, clock::time_point start)
         : fd_{std::move(fd)}
         , start_{start} {}
     void write(std::string_view text) const;
 
-    unique_fd fd_;
+    sys::unique_fd fd_;
     clock::time_point start_;
 };
 

@@ -23,7 +23,7 @@ stdin_reader::stdin_reader(net::strand<net::any_io_executor> strand, int fd)
     boost::system::error_code ec;
     // Own open file description: making it non-blocking leaves the shell's alone.
     std::string const self = "/proc/self/fd/" + std::to_string(fd_);
-    unique_fd own{::open(self.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)};
+    sys::unique_fd own{::open(self.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK)};
     if (own) {
         descriptor_.assign(own.get(), ec);
         if (!ec) {
@@ -33,7 +33,7 @@ stdin_reader::stdin_reader(net::strand<net::any_io_executor> strand, int fd)
         return; // an epoll refusal (e.g. /dev/null) means direct reads work
     }
     // Sockets cannot be reopened: share the description and put its flags back at the end.
-    unique_fd dup{::fcntl(fd_, F_DUPFD_CLOEXEC, 3)};
+    sys::unique_fd dup{::fcntl(fd_, F_DUPFD_CLOEXEC, 3)};
     if (!dup)
         return;
     int const flags = ::fcntl(fd_, F_GETFL);

@@ -7,7 +7,7 @@
 // /proc/self/fd/0, giving copyd its own description to make non-blocking. epoll refuses
 // regular files and /dev/null: those are read directly, in blocking steps on the strand.
 
-#include "unique_fd.hpp"
+#include <netlab/sys/unique_fd.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
