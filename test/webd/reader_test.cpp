@@ -167,6 +167,16 @@ TEST(Reader, OtherHttpVersionsAre505) {
     EXPECT_EQ(r.head().version, 10u);
 }
 
+TEST(Reader, BareLfRequestLineIs400Not505) {
+    // Beast reports a request line without CR as a bad version; HTTP/1.1 itself is ours.
+    for (std::string_view v : {"GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.0\n\n"}) {
+        w::request_reader r;
+        auto const out = r.feed(v);
+        EXPECT_EQ(out.status, state::error) << v;
+        EXPECT_EQ(out.error_status, 400u) << v;
+    }
+}
+
 TEST(Reader, LeadingEmptyLinesAreIgnored) {
     w::request_reader r;
     std::string_view const req = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";

@@ -74,10 +74,14 @@ void read_content_length(std::string_view value, request_head& out) {
     }
 }
 
-// Whether a request line ends in a syntactically valid "HTTP/<digits>.<digits>".
-bool is_http_version(std::string_view line) noexcept {
-    if (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
+// Whether a request line ends in a syntactically valid "HTTP/<digits>.<digits>" CRLF that
+// is not one of ours (Beast also says bad_version for "HTTP/1.1" with a bare LF: a 400).
+bool is_foreign_http_version(std::string_view line) noexcept {
+    if (line.empty() || line.back() != '\r')
+        return false;
+    line.remove_suffix(1);
+    if (line.ends_with(" HTTP/1.1") || line.ends_with(" HTTP/1.0"))
+        return false;
     auto const space = line.rfind(' ');
     if (space == std::string_view::npos)
         return false;
@@ -217,7 +221,7 @@ request_reader::outcome request_reader::feed(std::string_view buffered) {
     if (ec == bhttp::error::body_limit)
         return {state::error, 0, 413};
     if (ec == bhttp::error::bad_version && line_end != std::string_view::npos &&
-        is_http_version(buffered.substr(0, line_end)))
+        is_foreign_http_version(buffered.substr(0, line_end)))
         return {state::error, 0, 505}; // "HTTP/2.0", "HTTP/0.9": well formed but not ours
     if (ec)
         return {state::error, 0, 400};
