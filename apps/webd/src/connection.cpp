@@ -260,6 +260,9 @@ private:
             if (n > 0) {
                 length -= static_cast<std::uint64_t>(n);
                 file_sent_ += static_cast<std::uint64_t>(n);
+                // Progress restarts the send timeout even when the socket never fills (a fast
+                // reader of a file that comes slowly off the disk).
+                set_deadline(steady::now() + st_->cfg.send_timeout);
                 if (++calls == sendfile_calls_per_turn && length > 0) {
                     calls = 0; // a fast reader must not starve the other connections
                     co_await net::post(socket_.get_executor(), net::use_awaitable);
@@ -292,6 +295,9 @@ private:
     /// Sends `res`; `written_` bytes of an in-memory response already went out.
     awaitable<bool> send_response(response& res) {
         phase_ = phase::writing;
+        // From here the send timeout rules, not what was left of the header or keep-alive
+        // timeout when the request came in.
+        set_deadline(steady::now() + st_->cfg.send_timeout);
         sent_ = written_;
         file_sent_ = 0;
         if (res.cached || !res.file) {
