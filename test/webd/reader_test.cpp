@@ -177,6 +177,16 @@ TEST(Reader, BareLfRequestLineIs400Not505) {
     }
 }
 
+TEST(Reader, IfNoneMatchFieldsAreOneList) {
+    // RFC 9110 5.3: several fields of a list-valued header mean their values joined by commas.
+    w::request_reader r;
+    auto const out = r.feed("GET / HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"x\"\r\n"
+                            "If-None-Match: W/\"y\", \"z\"\r\n\r\n");
+    ASSERT_EQ(out.status, state::done);
+    EXPECT_TRUE(r.head().has_if_none_match);
+    EXPECT_EQ(r.head().if_none_match, "\"x\", W/\"y\", \"z\"");
+}
+
 TEST(Reader, LeadingEmptyLinesAreIgnored) {
     w::request_reader r;
     std::string_view const req = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <optional>
+#include <string>
 
 namespace netlab::webd {
 namespace {
@@ -107,6 +108,7 @@ struct request_reader::impl {
     std::size_t fed = 0;    ///< bytes of this message Beast already consumed (its start line)
     bool started = false;   ///< past any empty lines before the request line
     bool line_done = false; ///< the request line has been seen whole
+    std::string joined_if_none_match; ///< several If-None-Match fields, as one list
 
     void ensure_parser() {
         if (parser)
@@ -142,7 +144,14 @@ struct request_reader::impl {
                 head.expect_continue = iequals(trim(value), "100-continue");
                 break;
             case bhttp::field::if_none_match:
-                head.if_none_match = value;
+                if (head.has_if_none_match) {
+                    // A second field continues the list (rare: some proxies split them).
+                    joined_if_none_match =
+                        std::string{head.if_none_match} + ", " + std::string{value};
+                    head.if_none_match = joined_if_none_match;
+                } else {
+                    head.if_none_match = value;
+                }
                 head.has_if_none_match = true;
                 break;
             case bhttp::field::if_modified_since:
