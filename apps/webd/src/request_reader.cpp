@@ -146,8 +146,10 @@ struct request_reader::impl {
             case bhttp::field::if_none_match:
                 if (head.has_if_none_match) {
                     // A second field continues the list (rare: some proxies split them).
-                    joined_if_none_match =
-                        std::string{head.if_none_match} + ", " + std::string{value};
+                    // Appended in place: many fields cost linear time, not quadratic.
+                    if (joined_if_none_match.empty())
+                        joined_if_none_match = head.if_none_match;
+                    joined_if_none_match.append(", ").append(value.data(), value.size());
                     head.if_none_match = joined_if_none_match;
                 } else {
                     head.if_none_match = value;
