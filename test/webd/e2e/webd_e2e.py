@@ -245,6 +245,21 @@ class Basics(Base):
             if want == 405:
                 self.assertEqual(h["allow"], "GET, HEAD")
 
+    def test_bad_targets_and_unknown_methods_close_and_skip_pipelined_requests(self):
+        # As nginx: after a 400 or 501 the rest of the stream is not trusted, so a request
+        # pipelined behind it is never answered.
+        for raw, want in ((b"GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+                          (b"GET /../a.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+                          (b"BREW /a.txt HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+                          (b"GET /a.txt HTTP/1.1\nHost: x\n\n", 400)):
+            with self.server.connect() as s:
+                s.sendall(raw + b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                status, h, _, _ = read_response(s)
+                self.assertEqual(status, want, raw)
+                self.assertEqual(h["connection"], "close", raw)
+                self.assertEqual(s.leftover, b"", raw)
+                self.assertTrue(closed_by_peer(s), raw)
+
     def test_parse_errors_close_the_connection(self):
         for raw in (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
