@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace {
@@ -172,6 +175,23 @@ TEST_F(Traversal, WithoutOpenat2EverySymlinkOnTheWayIsRefused) {
 TEST_F(Traversal, FifoIsNotServedAndDoesNotBlock) {
     // Opening a FIFO without O_NONBLOCK would hang here until a writer appeared.
     EXPECT_EQ(get("/fifo").status, 404);
+}
+
+TEST_F(Traversal, UnixSocketIsNotFoundNotAServerError) {
+    // open(2) on a socket file fails with ENXIO: like a FIFO, simply not something we serve.
+    auto const path = base_ / "root" / "socket";
+    int const fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    ASSERT_LT(path.string().size(), sizeof addr.sun_path);
+    std::copy_n(path.c_str(), path.string().size(), addr.sun_path);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr const*>(&addr), sizeof addr), 0);
+    auto const r = get("/socket");
+    ::close(fd);
+    fs::remove(path);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_TRUE(r.keep_alive);
 }
 
 TEST_F(Traversal, OutsideSymlinksOnlyWhenAllowed) {

@@ -203,8 +203,10 @@ response handle_request(request_head const& req, file_opener& files, request_con
     if (!opened) {
         auto const ec = opened.error();
         unsigned status = 500;
+        // ENXIO/ENODEV: a socket file or a device without a driver, never served (as FIFOs).
         if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory ||
-            ec == std::errc::filename_too_long)
+            ec == std::errc::filename_too_long || ec == std::errc::no_such_device_or_address ||
+            ec == std::errc::no_such_device)
             status = 404;
         else if (ec == std::errc::permission_denied || ec == std::errc::cross_device_link ||
                  ec == std::errc::too_many_symbolic_link_levels ||
