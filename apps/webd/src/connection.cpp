@@ -400,7 +400,10 @@ private:
     /// is in memory and the socket takes it at once. Returns true when the connection is idle
     /// again; false hands over to serve() (with any response already made in `res_`).
     bool serve_at_once() {
-        while (begin_ != end_) {
+        for (;;) {
+            skip_empty_lines();
+            if (begin_ == end_)
+                break;
             auto const out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
             if (out.status == request_reader::state::need_more)
                 return false; // serve() reads on (feeding the same bytes again is fine)
@@ -425,6 +428,14 @@ private:
         set_deadline(steady::now() + st_->cfg.keepalive_timeout);
         idle();
         return true;
+    }
+
+    /// Drops CR/LF bytes between requests (RFC 9112 2.2: some clients send a CRLF after a
+    /// request). Only between messages: `reader_` holds no request then. Without this, a
+    /// lone CRLF would start a "slow head" and earn a 408 on a connection that is idle.
+    void skip_empty_lines() {
+        while (begin_ != end_ && (buffer_[begin_] == '\r' || buffer_[begin_] == '\n'))
+            ++begin_;
     }
 
     /// Logs the exchange in `res_` and forgets it and its request.
@@ -487,6 +498,7 @@ private:
                 co_return close();
             if (!keep_alive)
                 co_return co_await linger_and_close();
+            skip_empty_lines();
             if (begin_ == end_) {
                 // Nothing pipelined: idle until the next request, under the keep-alive timeout.
                 set_deadline(steady::now() + st_->cfg.keepalive_timeout);

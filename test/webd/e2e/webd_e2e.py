@@ -391,6 +391,19 @@ class Timeouts(Base):
             self.assertGreater(time.monotonic() - start, 1.5)
 
 
+    def test_crlf_after_a_request_is_not_the_start_of_a_slow_head(self):
+        # Some clients send an extra CRLF after a request (RFC 9112 2.2 says to ignore it).
+        # It must leave the connection idle under the keep-alive timeout: a 408 written into
+        # an idle connection would be read as the answer to the client's next request.
+        with self.server.connect() as s:
+            s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n\r\n")
+            self.assertEqual(read_response(s)[0], 200)
+            self.assertEqual(s.leftover, b"")
+            time.sleep(1.5)  # past --header-timeout, within --keepalive-timeout
+            s.sendall(b"GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            st, _, body, _ = read_response(s)
+            self.assertEqual((st, body), (200, b"BBBB" * 10))
+
 class SendTimeout(Base):
     extra = ("--send-timeout", "1")
 
