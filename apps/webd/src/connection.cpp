@@ -134,15 +134,21 @@ private:
             log_error(std::string{"connection failed: "} + x.what());
             return close();
         }
-        net::co_spawn(socket_.get_executor(), serve(shared_from_this()), [](std::exception_ptr e) {
-            if (!e)
-                return;
-            try {
-                std::rethrow_exception(e);
-            } catch (std::exception const& x) {
-                log_error(std::string{"connection failed: "} + x.what());
-            }
-        });
+        // The completion runs on this strand. A failed coroutine must still close(): that
+        // gives the slot under --max-connections back and lets a drain finish.
+        net::co_spawn(socket_.get_executor(), serve(shared_from_this()),
+                      [self = shared_from_this()](std::exception_ptr e) {
+                          if (!e)
+                              return;
+                          try {
+                              std::rethrow_exception(e);
+                          } catch (std::exception const& x) {
+                              log_error(std::string{"connection failed: "} + x.what());
+                          } catch (...) {
+                              log_error("connection failed");
+                          }
+                          self->close();
+                      });
     }
 
     void arm_watchdog() {
