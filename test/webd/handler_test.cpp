@@ -185,7 +185,9 @@ TEST_F(Handler, UnknownMethodsGet501) {
     for (auto const* m : {"BREW", "get", "FOO"}) {
         auto req = get("/");
         req.method = m;
-        EXPECT_EQ(run(req).status, 501) << m;
+        auto const r = run(req);
+        EXPECT_EQ(r.status, 501) << m;
+        EXPECT_FALSE(r.keep_alive) << m; // a method we cannot frame: close, as nginx does
     }
 }
 
@@ -285,6 +287,8 @@ TEST_F(Handler, BadTargetsAre400) {
     for (auto const* t : {"/%", "/a%zz", "/a%00", "/a\\b", "/..", "*", "x"}) {
         auto const r = run(get(t));
         EXPECT_EQ(r.status, 400) << t;
+        EXPECT_FALSE(r.keep_alive) << t; // as nginx: a 400 always ends the connection
+        EXPECT_TRUE(has(r, "Connection: close")) << t;
     }
 }
 

@@ -167,6 +167,26 @@ TEST(Reader, OtherHttpVersionsAre505) {
     EXPECT_EQ(r.head().version, 10u);
 }
 
+TEST(Reader, BareLfRequestLineIs400Not505) {
+    // Beast reports a request line without CR as a bad version; HTTP/1.1 itself is ours.
+    for (std::string_view v : {"GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.0\n\n"}) {
+        w::request_reader r;
+        auto const out = r.feed(v);
+        EXPECT_EQ(out.status, state::error) << v;
+        EXPECT_EQ(out.error_status, 400u) << v;
+    }
+}
+
+TEST(Reader, IfNoneMatchFieldsAreOneList) {
+    // RFC 9110 5.3: several fields of a list-valued header mean their values joined by commas.
+    w::request_reader r;
+    auto const out = r.feed("GET / HTTP/1.1\r\nHost: a\r\nIf-None-Match: \"x\"\r\n"
+                            "If-None-Match: W/\"y\", \"z\"\r\n\r\n");
+    ASSERT_EQ(out.status, state::done);
+    EXPECT_TRUE(r.head().has_if_none_match);
+    EXPECT_EQ(r.head().if_none_match, "\"x\", W/\"y\", \"z\"");
+}
+
 TEST(Reader, LeadingEmptyLinesAreIgnored) {
     w::request_reader r;
     std::string_view const req = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";

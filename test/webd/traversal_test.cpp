@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace {
@@ -57,8 +60,10 @@ protected:
         return out;
     }
 
-    w::response get(std::string_view target, bool follow_outside = false) {
+    w::response get(std::string_view target, bool follow_outside = false, bool openat2 = true) {
         w::root_directory root{(base_ / "root").string(), follow_outside};
+        if (!openat2)
+            root.disable_openat2();
         w::request_head req;
         req.method = "GET";
         req.target = target;
@@ -146,18 +151,47 @@ TEST_F(Traversal, NoEncodingLeavesTheRoot) {
         "/%65scape-file",
     };
     ASSERT_GE(attacks.size(), 50u);
-    for (auto const& t : attacks) {
-        auto const r = get(t);
-        EXPECT_TRUE(r.status == 400 || r.status == 403 || r.status == 404)
-            << t << " -> " << r.status;
-        EXPECT_EQ(read_body(r).find(secret), std::string::npos) << t;
-        EXPECT_EQ(read_body(r).find("root:"), std::string::npos) << t;
+    for (bool const openat2 : {true, false}) {
+        for (auto const& t : attacks) {
+            auto const r = get(t, false, openat2);
+            EXPECT_TRUE(r.status == 400 || r.status == 403 || r.status == 404)
+                << t << " -> " << r.status << (openat2 ? "" : " (no openat2)");
+            EXPECT_EQ(read_body(r).find(secret), std::string::npos) << t;
+            EXPECT_EQ(read_body(r).find("root:"), std::string::npos) << t;
+        }
     }
+}
+
+TEST_F(Traversal, WithoutOpenat2EverySymlinkOnTheWayIsRefused) {
+    // The fallback cannot tell inside from outside targets, so it refuses them all: the last
+    // component (O_NOFOLLOW), a directory on the way, and a directory named with its slash.
+    for (auto const* t : {"/escape-file", "/escape-dir/secret.txt", "/escape-dir/", "/inner-link",
+                          "/inner-dir-link/file.txt", "/inner-dir-link/"})
+        EXPECT_EQ(get(t, false, false).status, 403) << t;
+    EXPECT_EQ(read_body(get("/inner/file.txt", false, false)), "inner file");
+    EXPECT_EQ(get("/", false, false).status, 200);
 }
 
 TEST_F(Traversal, FifoIsNotServedAndDoesNotBlock) {
     // Opening a FIFO without O_NONBLOCK would hang here until a writer appeared.
     EXPECT_EQ(get("/fifo").status, 404);
+}
+
+TEST_F(Traversal, UnixSocketIsNotFoundNotAServerError) {
+    // open(2) on a socket file fails with ENXIO: like a FIFO, simply not something we serve.
+    auto const path = base_ / "root" / "socket";
+    int const fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    ASSERT_LT(path.string().size(), sizeof addr.sun_path);
+    std::copy_n(path.c_str(), path.string().size(), addr.sun_path);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr const*>(&addr), sizeof addr), 0);
+    auto const r = get("/socket");
+    ::close(fd);
+    fs::remove(path);
+    EXPECT_EQ(r.status, 404);
+    EXPECT_TRUE(r.keep_alive);
 }
 
 TEST_F(Traversal, OutsideSymlinksOnlyWhenAllowed) {

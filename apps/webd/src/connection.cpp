@@ -134,15 +134,21 @@ private:
             log_error(std::string{"connection failed: "} + x.what());
             return close();
         }
-        net::co_spawn(socket_.get_executor(), serve(shared_from_this()), [](std::exception_ptr e) {
-            if (!e)
-                return;
-            try {
-                std::rethrow_exception(e);
-            } catch (std::exception const& x) {
-                log_error(std::string{"connection failed: "} + x.what());
-            }
-        });
+        // The completion runs on this strand. A failed coroutine must still close(): that
+        // gives the slot under --max-connections back and lets a drain finish.
+        net::co_spawn(socket_.get_executor(), serve(shared_from_this()),
+                      [self = shared_from_this()](std::exception_ptr e) {
+                          if (!e)
+                              return;
+                          try {
+                              std::rethrow_exception(e);
+                          } catch (std::exception const& x) {
+                              log_error(std::string{"connection failed: "} + x.what());
+                          } catch (...) {
+                              log_error("connection failed");
+                          }
+                          self->close();
+                      });
     }
 
     void arm_watchdog() {
@@ -260,6 +266,9 @@ private:
             if (n > 0) {
                 length -= static_cast<std::uint64_t>(n);
                 file_sent_ += static_cast<std::uint64_t>(n);
+                // Progress restarts the send timeout even when the socket never fills (a fast
+                // reader of a file that comes slowly off the disk).
+                set_deadline(steady::now() + st_->cfg.send_timeout);
                 if (++calls == sendfile_calls_per_turn && length > 0) {
                     calls = 0; // a fast reader must not starve the other connections
                     co_await net::post(socket_.get_executor(), net::use_awaitable);
@@ -292,6 +301,9 @@ private:
     /// Sends `res`; `written_` bytes of an in-memory response already went out.
     awaitable<bool> send_response(response& res) {
         phase_ = phase::writing;
+        // From here the send timeout rules, not what was left of the header or keep-alive
+        // timeout when the request came in.
+        set_deadline(steady::now() + st_->cfg.send_timeout);
         sent_ = written_;
         file_sent_ = 0;
         if (res.cached || !res.file) {
@@ -394,7 +406,10 @@ private:
     /// is in memory and the socket takes it at once. Returns true when the connection is idle
     /// again; false hands over to serve() (with any response already made in `res_`).
     bool serve_at_once() {
-        while (begin_ != end_) {
+        for (;;) {
+            skip_empty_lines();
+            if (begin_ == end_)
+                break;
             auto const out = reader_.feed({buffer_.data() + begin_, end_ - begin_});
             if (out.status == request_reader::state::need_more)
                 return false; // serve() reads on (feeding the same bytes again is fine)
@@ -419,6 +434,14 @@ private:
         set_deadline(steady::now() + st_->cfg.keepalive_timeout);
         idle();
         return true;
+    }
+
+    /// Drops CR/LF bytes between requests (RFC 9112 2.2: some clients send a CRLF after a
+    /// request). Only between messages: `reader_` holds no request then. Without this, a
+    /// lone CRLF would start a "slow head" and earn a 408 on a connection that is idle.
+    void skip_empty_lines() {
+        while (begin_ != end_ && (buffer_[begin_] == '\r' || buffer_[begin_] == '\n'))
+            ++begin_;
     }
 
     /// Logs the exchange in `res_` and forgets it and its request.
@@ -481,6 +504,7 @@ private:
                 co_return close();
             if (!keep_alive)
                 co_return co_await linger_and_close();
+            skip_empty_lines();
             if (begin_ == end_) {
                 // Nothing pipelined: idle until the next request, under the keep-alive timeout.
                 set_deadline(steady::now() + st_->cfg.keepalive_timeout);

@@ -170,11 +170,13 @@ response handle_request(request_head const& req, file_opener& files, request_con
 
     bool const is_head = req.method == "HEAD";
     if (req.method != "GET" && !is_head)
-        return with_discard(fail(is_known_method(req.method) ? 405 : 501, keep));
+        return with_discard(is_known_method(req.method) ? fail(405, keep) : fail(501, false));
 
+    // nginx ends the connection after every 400, 500 and 501 (a client that sends garbage
+    // is not trusted with the next request on the same stream).
     auto const target = h::normalize_target(req.target);
     if (!target)
-        return with_discard(fail(400, keep));
+        return with_discard(fail(400, false));
     std::string_view rel{target->path};
     rel.remove_prefix(1);
 
@@ -201,14 +203,16 @@ response handle_request(request_head const& req, file_opener& files, request_con
     if (!opened) {
         auto const ec = opened.error();
         unsigned status = 500;
+        // ENXIO/ENODEV: a socket file or a device without a driver, never served (as FIFOs).
         if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory ||
-            ec == std::errc::filename_too_long)
+            ec == std::errc::filename_too_long || ec == std::errc::no_such_device_or_address ||
+            ec == std::errc::no_such_device)
             status = 404;
         else if (ec == std::errc::permission_denied || ec == std::errc::cross_device_link ||
                  ec == std::errc::too_many_symbolic_link_levels ||
                  ec == std::errc::operation_not_permitted)
             status = 403; // EXDEV/ELOOP: a symlink that leaves the root
-        return with_discard(fail(status, keep));
+        return with_discard(fail(status, keep && status != 500));
     }
     if (!opened->info.regular)
         return with_discard(fail(404, keep)); // FIFOs, devices, sockets: never served

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <optional>
+#include <string>
 
 namespace netlab::webd {
 namespace {
@@ -74,10 +75,14 @@ void read_content_length(std::string_view value, request_head& out) {
     }
 }
 
-// Whether a request line ends in a syntactically valid "HTTP/<digits>.<digits>".
-bool is_http_version(std::string_view line) noexcept {
-    if (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
+// Whether a request line ends in a syntactically valid "HTTP/<digits>.<digits>" CRLF that
+// is not one of ours (Beast also says bad_version for "HTTP/1.1" with a bare LF: a 400).
+bool is_foreign_http_version(std::string_view line) noexcept {
+    if (line.empty() || line.back() != '\r')
+        return false;
+    line.remove_suffix(1);
+    if (line.ends_with(" HTTP/1.1") || line.ends_with(" HTTP/1.0"))
+        return false;
     auto const space = line.rfind(' ');
     if (space == std::string_view::npos)
         return false;
@@ -103,6 +108,7 @@ struct request_reader::impl {
     std::size_t fed = 0;    ///< bytes of this message Beast already consumed (its start line)
     bool started = false;   ///< past any empty lines before the request line
     bool line_done = false; ///< the request line has been seen whole
+    std::string joined_if_none_match; ///< several If-None-Match fields, as one list
 
     void ensure_parser() {
         if (parser)
@@ -138,7 +144,16 @@ struct request_reader::impl {
                 head.expect_continue = iequals(trim(value), "100-continue");
                 break;
             case bhttp::field::if_none_match:
-                head.if_none_match = value;
+                if (head.has_if_none_match) {
+                    // A second field continues the list (rare: some proxies split them).
+                    // Appended in place: many fields cost linear time, not quadratic.
+                    if (joined_if_none_match.empty())
+                        joined_if_none_match = head.if_none_match;
+                    joined_if_none_match.append(", ").append(value.data(), value.size());
+                    head.if_none_match = joined_if_none_match;
+                } else {
+                    head.if_none_match = value;
+                }
                 head.has_if_none_match = true;
                 break;
             case bhttp::field::if_modified_since:
@@ -217,7 +232,7 @@ request_reader::outcome request_reader::feed(std::string_view buffered) {
     if (ec == bhttp::error::body_limit)
         return {state::error, 0, 413};
     if (ec == bhttp::error::bad_version && line_end != std::string_view::npos &&
-        is_http_version(buffered.substr(0, line_end)))
+        is_foreign_http_version(buffered.substr(0, line_end)))
         return {state::error, 0, 505}; // "HTTP/2.0", "HTTP/0.9": well formed but not ours
     if (ec)
         return {state::error, 0, 400};

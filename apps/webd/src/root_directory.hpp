@@ -37,6 +37,9 @@ public:
     boost::system::result<opened_file, std::error_code> open(std::string_view path) override;
 
     bool uses_openat2() const noexcept { return have_openat2_; }
+    /// Resolves as on a kernel without openat2 (pre-5.6, or a seccomp filter that refuses
+    /// it), so tests can hold the fallback to the same rules.
+    void disable_openat2() noexcept { have_openat2_ = false; }
 
 private:
     struct cached_file;

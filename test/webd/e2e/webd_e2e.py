@@ -245,6 +245,21 @@ class Basics(Base):
             if want == 405:
                 self.assertEqual(h["allow"], "GET, HEAD")
 
+    def test_bad_targets_and_unknown_methods_close_and_skip_pipelined_requests(self):
+        # As nginx: after a 400 or 501 the rest of the stream is not trusted, so a request
+        # pipelined behind it is never answered.
+        for raw, want in ((b"GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+                          (b"GET /../a.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+                          (b"BREW /a.txt HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+                          (b"GET /a.txt HTTP/1.1\nHost: x\n\n", 400)):
+            with self.server.connect() as s:
+                s.sendall(raw + b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                status, h, _, _ = read_response(s)
+                self.assertEqual(status, want, raw)
+                self.assertEqual(h["connection"], "close", raw)
+                self.assertEqual(s.leftover, b"", raw)
+                self.assertTrue(closed_by_peer(s), raw)
+
     def test_parse_errors_close_the_connection(self):
         for raw in (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
@@ -375,6 +390,19 @@ class Timeouts(Base):
             self.assertEqual(s.recv(100), b"")  # no 408 for an idle connection
             self.assertGreater(time.monotonic() - start, 1.5)
 
+
+    def test_crlf_after_a_request_is_not_the_start_of_a_slow_head(self):
+        # Some clients send an extra CRLF after a request (RFC 9112 2.2 says to ignore it).
+        # It must leave the connection idle under the keep-alive timeout: a 408 written into
+        # an idle connection would be read as the answer to the client's next request.
+        with self.server.connect() as s:
+            s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n\r\n")
+            self.assertEqual(read_response(s)[0], 200)
+            self.assertEqual(s.leftover, b"")
+            time.sleep(1.5)  # past --header-timeout, within --keepalive-timeout
+            s.sendall(b"GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            st, _, body, _ = read_response(s)
+            self.assertEqual((st, body), (200, b"BBBB" * 10))
 
 class SendTimeout(Base):
     extra = ("--send-timeout", "1")

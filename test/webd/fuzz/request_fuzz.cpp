@@ -38,6 +38,20 @@ void check(w::response const& r) {
     // Exactly one empty line: header injection would add another.
     if (r.head.find("\r\n\r\n") != r.head.size() - 4)
         std::abort();
+    // No bare CR or LF (a split header line), no control bytes at all.
+    for (std::size_t i = 0; i < r.head.size(); ++i) {
+        auto const c = static_cast<unsigned char>(r.head[i]);
+        if ((c == '\r' && (i + 1 == r.head.size() || r.head[i + 1] != '\n')) ||
+            (c == '\n' && (i == 0 || r.head[i - 1] != '\r')) ||
+            (c < 0x20 && c != '\r' && c != '\n') || c == 0x7f)
+            std::abort();
+    }
+    // A redirect stays on this site: never "//host" or "/\host" (an open redirect).
+    if (auto const at = r.head.find("\r\nLocation: "); at != std::string::npos) {
+        auto const value = std::string_view{r.head}.substr(at + 12);
+        if (!value.starts_with('/') || value.starts_with("//") || value.starts_with("/\\"))
+            std::abort();
+    }
 }
 
 } // namespace

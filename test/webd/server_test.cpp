@@ -1,0 +1,103 @@
+// The listener and connections on a real loopback socket, driven from the same io_context.
+#include "access_log.hpp"
+#include "config.hpp"
+#include "request_handler.hpp"
+#include "server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+namespace w = netlab::webd;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+/// Throws for "boom" (a bug deep in a request), ENOENT for everything else.
+class throwing_files final : public w::file_opener {
+public:
+    boost::system::result<w::opened_file, std::error_code> open(std::string_view path) override {
+        if (path == "boom")
+            throw std::runtime_error{"boom"};
+        return std::make_error_code(std::errc::no_such_file_or_directory);
+    }
+};
+
+/// Sends `head` in two parts (so it is answered inside the connection's coroutine, not by
+/// its first read) and returns everything until the server closes.
+net::awaitable<std::string> exchange(std::uint16_t port, std::string head, bool split) {
+    auto ex = co_await net::this_coro::executor;
+    tcp::socket s{ex};
+    auto [cec] = co_await s.async_connect({net::ip::make_address("127.0.0.1"), port}, use_tuple);
+    if (cec)
+        co_return "connect failed";
+    auto const cut = split ? head.size() / 2 : head.size();
+    co_await net::async_write(s, net::buffer(head.data(), cut), use_tuple);
+    if (split) {
+        net::steady_timer t{ex, 50ms};
+        co_await t.async_wait(use_tuple);
+        co_await net::async_write(s, net::buffer(head.data() + cut, head.size() - cut), use_tuple);
+    }
+    std::string out;
+    for (;;) {
+        char buf[4096];
+        auto [ec, n] = co_await s.async_read_some(net::buffer(buf), use_tuple);
+        out.append(buf, n);
+        if (ec || out.ends_with("</html>\r\n"))
+            break;
+    }
+    co_return out;
+}
+
+TEST(Server, AConnectionThatThrowsInItsCoroutineFreesItsSlot) {
+    net::io_context ioc;
+    w::config cfg;
+    cfg.bind = "127.0.0.1";
+    cfg.port = 0;
+    cfg.max_connections = 1; // a leaked slot would refuse every later connection
+    cfg.access_log = "off";
+    throwing_files files;
+    w::access_log log{"off"};
+    w::server srv{ioc, cfg, files, log};
+    srv.listen({});
+    srv.start();
+    auto const port = srv.local_port();
+
+    std::string first;
+    std::string second;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            first = co_await exchange(port, "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n", true);
+            // The slot is given back through the listener's strand: allow it a moment.
+            for (int i = 0; i < 100; ++i) {
+                second = co_await exchange(port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", false);
+                if (second.starts_with("HTTP/1.1 404"))
+                    break;
+                net::steady_timer t{co_await net::this_coro::executor, 20ms};
+                co_await t.async_wait(use_tuple);
+            }
+            srv.stop();
+        },
+        net::detached);
+    ioc.run_for(30s);
+    EXPECT_EQ(first, ""); // closed without a response
+    EXPECT_TRUE(second.starts_with("HTTP/1.1 404")) << second;
+}
+
+} // namespace
