@@ -4,9 +4,9 @@
 #include "error_log.hpp"
 #include "root_directory.hpp"
 #include "server.hpp"
-#include "systemd.hpp"
 
 #include <netlab/asio/run.hpp>
+#include <netlab/sys/systemd.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -45,14 +45,14 @@ int main(int argc, char** argv) {
         webd::access_log log{cfg.access_log};
         net::io_context ioc{static_cast<int>(cfg.threads)};
         webd::server server{ioc, cfg, root, log};
-        server.listen(webd::systemd::listen_fds());
+        server.listen(netlab::sys::systemd::listen_fds());
 
         // First SIGTERM/SIGINT: drain gracefully; a second one: stop now.
         net::signal_set stop_signals{ioc, SIGINT, SIGTERM};
         stop_signals.async_wait([&](boost::system::error_code ec, int) {
             if (ec)
                 return;
-            webd::systemd::notify("STOPPING=1");
+            netlab::sys::systemd::notify("STOPPING=1");
             server.stop();
             stop_signals.async_wait([&](boost::system::error_code again, int) {
                 if (!again)
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
         webd::log_line(webd::priority::info, "serving " + cfg.root + " on " +
                                                  server.describe_listeners() + " with " +
                                                  std::to_string(cfg.threads) + " thread(s)");
-        webd::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
+        netlab::sys::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
         netlab::asio::run(ioc, cfg.threads);
         // Drained: a late second signal must not turn exit status 0 into death by signal
         // while the signal sets are torn down (they restore the default dispositions).

@@ -42,7 +42,7 @@ public:
         if (slash && !it->second.directory)
             return std::make_error_code(std::errc::not_a_directory);
         w::opened_file f;
-        f.fd = w::unique_fd{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+        f.fd = netlab::sys::unique_fd{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
         f.info = it->second;
         return f;
     }

@@ -122,7 +122,7 @@ void access_log::write(std::string_view line) const noexcept {
 bool access_log::reopen() noexcept {
     if (!owned_)
         return true; // stdout or off: nothing to reopen
-    unique_fd fresh{open_log(path_)};
+    sys::unique_fd fresh{open_log(path_)};
     if (!fresh)
         return false;
     return ::dup3(fresh.get(), owned_.get(), O_CLOEXEC) >= 0;

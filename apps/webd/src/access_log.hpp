@@ -4,7 +4,7 @@
 // on an O_APPEND descriptor, so lines from several threads never interleave. reopen() (on
 // SIGHUP) swaps the file under the same descriptor number with dup3, so writers need no lock.
 
-#include "unique_fd.hpp"
+#include <netlab/sys/unique_fd.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -42,7 +42,7 @@ public:
 
 private:
     std::string path_;
-    unique_fd owned_;
+    sys::unique_fd owned_;
     int fd_ = -1;
 };
 

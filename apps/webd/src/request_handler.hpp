@@ -4,7 +4,7 @@
 // become a complete response head and a body source. No sockets, no clock (the Date value is
 // passed in), so every status code is unit-testable.
 
-#include "unique_fd.hpp"
+#include <netlab/sys/unique_fd.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -51,7 +51,7 @@ struct file_info {
 };
 
 struct opened_file {
-    unique_fd fd;
+    sys::unique_fd fd;
     file_info info;
     /// The whole file, when the opener keeps small files in memory (then `fd` may be empty).
     std::shared_ptr<std::string const> content;
@@ -84,7 +84,7 @@ struct response {
     unsigned status = 200;
     std::string head;
     std::string body;
-    unique_fd file;
+    sys::unique_fd file;
     std::shared_ptr<std::string const> cached;
     std::uint64_t file_offset = 0;
     std::uint64_t file_length = 0;

@@ -136,7 +136,7 @@ boost::system::result<opened_file, std::error_code> root_directory::open(std::st
         }
     }
     std::string const name = path.empty() ? std::string{"."} : std::string{path};
-    unique_fd fd;
+    sys::unique_fd fd;
     if (follow_outside_) {
         fd.reset(::openat(root_.get(), name.c_str(), open_flags));
     } else {

@@ -47,7 +47,7 @@ private:
     void remember(std::string const& name, struct stat const& st,
                   std::shared_ptr<std::string const> content);
 
-    unique_fd root_;
+    sys::unique_fd root_;
     bool follow_outside_;
     bool have_openat2_ = true;
     std::size_t cache_total_;
