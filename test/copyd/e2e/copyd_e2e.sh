@@ -192,12 +192,17 @@ signals)
         [[ -z "$(ls -A "d$sig")" ]] || fail "SIG$sig left: $(ls -A "d$sig")"
         log_has "Failed copying big to d$sig/copy: interrupted" # cancelled, not killed
     done
-    # An ignored SIGHUP (nohup) stays ignored: the copy completes.
+    # An ignored SIGHUP (nohup) stays ignored: the copy completes. copyd reads its job from a
+    # FIFO held open here, so it is certainly alive when the signal arrives.
     mkdir dnohup
-    (trap '' HUP; exec "$copyd" --chunk-size 100 big dnohup/copy 2>err.txt) &
+    mkfifo hupin
+    (trap '' HUP; exec "$copyd" --chunk-size 100 <hupin 2>err.txt) &
     pid=$!
+    exec 7>hupin
+    printf 'big\ndnohup/copy\n' >&7
     wait_for_log "Start copying big to dnohup/copy"
     kill -HUP $pid
+    exec 7>&-
     rc=0; wait $pid || rc=$?
     [[ $rc == 0 ]] || fail "ignored SIGHUP: exit status $rc, want 0"
     cmp big dnohup/copy || fail "ignored SIGHUP: copy differs"
