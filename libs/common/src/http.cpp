@@ -156,6 +156,28 @@ struct cursor {
             ok = false;
         s.remove_prefix(n);
     }
+    struct hms {
+        int h, m, s;
+    };
+    // "HH:MM:SS"
+    hms time_of_day() {
+        int const h = number(2);
+        skip(':');
+        int const m = number(2);
+        skip(':');
+        return {h, m, number(2)};
+    }
+    // Only spaces left, and every step so far succeeded.
+    bool at_end() {
+        skip_spaces();
+        return ok && s.empty();
+    }
+    // " GMT" closing the date.
+    bool gmt_at_end() {
+        skip(' ');
+        word("GMT");
+        return at_end();
+    }
 };
 
 std::optional<sys_seconds> make_time(int year, int month, int day, int h, int m, int sec) {
@@ -301,15 +323,8 @@ std::optional<sys_seconds> parse_http_date(std::string_view text) noexcept {
             auto year = c.number(2);
             year += year < 70 ? 2000 : 1900;
             c.skip(' ');
-            auto const h = c.number(2);
-            c.skip(':');
-            auto const m = c.number(2);
-            c.skip(':');
-            auto const s = c.number(2);
-            c.skip(' ');
-            c.word("GMT");
-            c.skip_spaces();
-            if (!c.ok || !c.s.empty())
+            auto const [h, m, s] = c.time_of_day();
+            if (!c.gmt_at_end())
                 return std::nullopt;
             return make_time(year, mon, day, h, m, s);
         }
@@ -319,15 +334,8 @@ std::optional<sys_seconds> parse_http_date(std::string_view text) noexcept {
         c.skip(' ');
         auto const year = c.number(4);
         c.skip(' ');
-        auto const h = c.number(2);
-        c.skip(':');
-        auto const m = c.number(2);
-        c.skip(':');
-        auto const s = c.number(2);
-        c.skip(' ');
-        c.word("GMT");
-        c.skip_spaces();
-        if (!c.ok || !c.s.empty())
+        auto const [h, m, s] = c.time_of_day();
+        if (!c.gmt_at_end())
             return std::nullopt;
         return make_time(year, mon, day, h, m, s);
     }
@@ -338,15 +346,10 @@ std::optional<sys_seconds> parse_http_date(std::string_view text) noexcept {
     c.skip_spaces();
     auto const day = c.number(2, true);
     c.skip(' ');
-    auto const h = c.number(2);
-    c.skip(':');
-    auto const m = c.number(2);
-    c.skip(':');
-    auto const s = c.number(2);
+    auto const [h, m, s] = c.time_of_day();
     c.skip(' ');
     auto const year = c.number(4);
-    c.skip_spaces();
-    if (!c.ok || !c.s.empty())
+    if (!c.at_end())
         return std::nullopt;
     return make_time(year, mon, day, h, m, s);
 }
