@@ -400,4 +400,32 @@ TEST_F(ServerCore, StatsLineReportsTheRelayCounter) {
     EXPECT_NE(server.stats_line().find(" relayed=0"), std::string::npos);
 }
 
+// On a multi-homed host each client hears the server from the address it talks to: replies
+// leave from the request's local address, notices from the one the recipient registered with.
+TEST(ServerLocalAddress, RepliesAndNoticesLeaveFromTheClientsServerAddress) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    rd::server_core server{o, netlab::siphash_key{1, 2}};
+    rd::time_point const now{std::chrono::hours{1000}};
+    rd::actions out;
+    auto const reg = [&](std::string const& id, rv::endpoint const& from, rd::local_tag local) {
+        out.clear();
+        auto const cookie = server.cookie_for(from, now);
+        server.on_datagram(from, rv::encode(rv::register_request{id, cookie, 0, {}}).value(), now,
+                           out, local);
+    };
+    reg("a", ep(1), 7);
+    reg("b", ep(2), 9);
+    ASSERT_FALSE(out.sends.empty());
+    for (auto const& s : out.sends)
+        EXPECT_EQ(s.from, s.to == ep(1) ? 7U : 9U) << s.to.to_string();
+    EXPECT_TRUE(std::any_of(out.sends.begin(), out.sends.end(),
+                            [](auto const& s) { return s.to == ep(1); })); // b's join, to a
+    // A challenge (no valid cookie) is a reply too.
+    out.clear();
+    server.on_datagram(ep(3), rv::encode(rv::register_request{"c", 0, 0, {}}).value(), now, out, 5);
+    ASSERT_EQ(out.sends.size(), 1U);
+    EXPECT_EQ(out.sends[0].from, 5U);
+}
+
 } // namespace

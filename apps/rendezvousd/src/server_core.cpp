@@ -146,16 +146,15 @@ wire::peer_entry server_core::entry_for(client const& c, client const& recipient
 void server_core::send(actions& out, wire::endpoint const& to, wire::message const& m) {
     auto bytes = wire::encode(m);
     if (bytes) // only fails on a bug (every field was validated on the way in)
-        out.sends.push_back({to, std::move(*bytes)});
+        out.sends.push_back({to, std::move(*bytes), request_local_});
 }
 
-void server_core::send_signed(actions& out, wire::endpoint const& to, std::uint64_t secret,
-                              wire::message const& m) {
+void server_core::send_signed(actions& out, client const& to, wire::message const& m) {
     auto bytes = wire::encode(m);
     if (!bytes)
         return;
-    sign(*bytes, wire::server_mac_key(secret));
-    out.sends.push_back({to, std::move(*bytes)});
+    sign(*bytes, wire::server_mac_key(to.secret));
+    out.sends.push_back({to.public_endpoint, std::move(*bytes), to.local});
 }
 
 void server_core::reply(actions& out, wire::endpoint const& to, siphash_key const& key,
@@ -164,7 +163,7 @@ void server_core::reply(actions& out, wire::endpoint const& to, siphash_key cons
     if (!bytes)
         return;
     sign(*bytes, key);
-    out.sends.push_back({to, std::move(*bytes)});
+    out.sends.push_back({to, std::move(*bytes), request_local_});
 }
 
 void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::reason why,
@@ -182,7 +181,7 @@ void server_core::send_list(client const& recipient, actions& out) {
         if (&c != &recipient)
             peers.push_back(entry_for(c, recipient));
     for (auto const& page : wire::paginate(version_, std::move(peers)))
-        send_signed(out, recipient.public_endpoint, recipient.secret, page);
+        send_signed(out, recipient, page);
 }
 
 void server_core::announce_join(client const& c, actions& out) {
@@ -196,7 +195,7 @@ void server_core::announce_join(client const& c, actions& out) {
     for (auto const& [id, other] : clients_) {
         if (&other == &c)
             continue;
-        auto& o = out.sends.emplace_back(outgoing{other.public_endpoint, *encoded});
+        auto& o = out.sends.emplace_back(outgoing{other.public_endpoint, *encoded, other.local});
         auto const key = pair_key(c, other);
         for (std::size_t i = 0; i < 8; ++i)
             o.data[at + i] = static_cast<std::uint8_t>(key >> (56 - 8 * i));
@@ -211,7 +210,7 @@ void server_core::remove(client& c, actions& out, char const* verb) {
     std::string const id = c.id;
     clients_.erase(id); // `c` is gone from here on
     for (auto const& [other_id, other] : clients_)
-        send_signed(out, other.public_endpoint, other.secret, wire::peer_left{version_, id});
+        send_signed(out, other, wire::peer_left{version_, id});
 }
 
 // ---- admission ----------------------------------------------------------------------------
@@ -231,8 +230,9 @@ void server_core::prune_buckets(time_point now) {
 }
 
 void server_core::on_datagram(wire::endpoint const& from, std::span<std::uint8_t const> datagram,
-                              time_point now, actions& out) {
+                              time_point now, actions& out, local_tag local) {
     ++stats_.received;
+    request_local_ = local;
     if (!admit(from, now)) {
         ++stats_.rate_limited;
         return;
@@ -280,6 +280,7 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
         if (same_secret) {
             ++stats_.refreshes;
             c.last_seen = now;
+            c.local = request_local_; // the host's addresses can change too
             unlink(c);
             link_newest(c);
             if (c.public_endpoint != from || c.private_endpoints != m.private_endpoints) {
@@ -308,6 +309,7 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
     c.public_endpoint = from;
     c.private_endpoints = m.private_endpoints;
     c.secret = new_secret();
+    c.local = request_local_;
     c.last_seen = now;
     link_newest(c);
     ++version_;
@@ -370,12 +372,11 @@ void server_core::handle(wire::endpoint const& from, wire::relay_chat const& m, 
     auto const target = clients_.find(m.to);
     if (target == clients_.end() || &target->second == sender) {
         ++stats_.relay_dropped;
-        send_signed(out, from, sender->secret, wire::relay_failed{m.to, m.message_id});
+        send_signed(out, *sender, wire::relay_failed{m.to, m.message_id});
         return;
     }
     ++stats_.relayed;
-    send_signed(out, target->second.public_endpoint, target->second.secret,
-                wire::relayed_chat{m.from, m.message_id, m.text});
+    send_signed(out, target->second, wire::relayed_chat{m.from, m.message_id, m.text});
 }
 
 void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now,
@@ -394,8 +395,7 @@ void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, t
         return;
     }
     ++stats_.relayed;
-    send_signed(out, target->second.public_endpoint, target->second.secret,
-                wire::relayed_ack{m.from, m.message_id});
+    send_signed(out, target->second, wire::relayed_ack{m.from, m.message_id});
 }
 
 std::string server_core::stats_line() const {

@@ -55,9 +55,16 @@ struct server_stats {
     std::uint64_t relay_dropped = 0;
 };
 
+/// Which of the host's addresses a datagram arrived on, as the I/O layer numbers them (0:
+/// unknown, let the kernel choose). On a multi-homed host a client only accepts the server's
+/// datagrams from the address it sent to, so the core remembers the tag per client and stamps
+/// it on everything it sends there; what the tag means is the I/O layer's business.
+using local_tag = std::uint32_t;
+
 struct outgoing {
     wire::endpoint to;
     wire::bytes data;
+    local_tag from = 0; ///< send from this local address
 };
 
 /// What the caller must do after one call. Cleared by the caller, reused to save allocations.
@@ -76,8 +83,9 @@ public:
     /// in tests.
     server_core(server_options options, siphash_key key);
 
+    /// `local`: the address it arrived on (see local_tag).
     void on_datagram(wire::endpoint const& from, std::span<std::uint8_t const> datagram,
-                     time_point now, actions& out);
+                     time_point now, actions& out, local_tag local = 0);
     /// Expires clients whose time is up; call at next_deadline() (early or late is fine).
     void on_timer(time_point now, actions& out);
     /// When on_timer has work next; nullopt when no client is registered.
@@ -98,6 +106,7 @@ private:
         wire::endpoint public_endpoint;
         std::vector<wire::endpoint> private_endpoints;
         std::uint64_t secret = 0;
+        local_tag local = 0; ///< the server address it registered with
         time_point last_seen{};
         time_point last_resync{};
         token_bucket relay_bucket;
@@ -122,10 +131,10 @@ private:
     std::uint64_t pair_key(client const& a, client const& b) const;
     wire::peer_entry entry_for(client const& c, client const& recipient) const;
 
+    /// Sends an unsigned reply to the current request's source.
     void send(actions& out, wire::endpoint const& to, wire::message const& m);
-    /// Sends `m` with its mac computed under the recipient's secret.
-    void send_signed(actions& out, wire::endpoint const& to, std::uint64_t secret,
-                     wire::message const& m);
+    /// Sends `m` to a registered client, with its mac computed under the client's secret.
+    void send_signed(actions& out, client const& to, wire::message const& m);
     /// Sends a direct reply signed with `key` (wire::reply_mac_key of the request).
     void reply(actions& out, wire::endpoint const& to, siphash_key const& key,
                wire::message const& m);
@@ -156,6 +165,7 @@ private:
     std::unordered_map<std::array<std::uint8_t, 17>, token_bucket, address_hash> buckets_;
     time_point last_prune_{};
     server_stats stats_;
+    local_tag request_local_ = 0; ///< where the datagram being handled arrived
 };
 
 } // namespace netlab::rendezvousd
