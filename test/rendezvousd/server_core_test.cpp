@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ protected:
     static rd::server_options options() {
         rd::server_options o;
         o.rate_limit = 0;
+        o.notice_rate = 0; // pacing has tests of its own (ServerFanOut)
         return o;
     }
 
@@ -166,17 +168,29 @@ TEST_F(ServerCore, SilentClientDisappearsAfterExpiry) {
     join("alice", ep(1));
     join("bob", ep(2));
     EXPECT_EQ(server.next_deadline(), now + 30s);
-    EXPECT_TRUE(tick(29999ms).empty());
-    EXPECT_EQ(server.client_count(), 2U);
+    now += 10s;
+    for (std::uint8_t i = 10; i < 110; ++i) // enough that two notices beat a list (3 pages)
+        join(std::string{"later"}.append(std::to_string(i)), ep(i));
+    auto const v = server.list_version();
+    EXPECT_TRUE(tick(19999ms).empty());
+    EXPECT_EQ(server.client_count(), 102U);
     auto const r = tick(1ms);
     EXPECT_EQ(out.lines, (std::vector<std::string>{"alice is disappeared 203.0.113.1:10081",
                                                    "bob is disappeared 203.0.113.2:10081"}));
-    EXPECT_EQ(server.client_count(), 0U);
-    // alice's leave went to bob, who was still there then.
+    EXPECT_EQ(server.client_count(), 100U);
+    // Those still there hear of both, in order.
+    EXPECT_TRUE(only<rv::list_page>(r).empty());
     auto const left = only<rv::peer_left>(r);
-    ASSERT_EQ(left.size(), 1U);
-    EXPECT_EQ(left[0].first, ep(2));
-    EXPECT_EQ(left[0].second.id, "alice");
+    ASSERT_EQ(left.size(), 200U);
+    for (std::size_t i = 0; i < left.size(); i += 2) {
+        EXPECT_EQ(left[i].first, left[i + 1].first);
+        EXPECT_EQ(left[i].second.id, "alice");
+        EXPECT_EQ(left[i].second.version, v + 1);
+        EXPECT_EQ(left[i + 1].second.id, "bob");
+        EXPECT_EQ(left[i + 1].second.version, v + 2);
+    }
+    EXPECT_EQ(server.next_deadline(), now + 10s);
+    tick(10s);
     EXPECT_FALSE(server.next_deadline());
 }
 
@@ -248,6 +262,11 @@ TEST_F(ServerCore, NatRebindingWithTheSecretIsAcceptedAndAnnounced) {
     ASSERT_EQ(joins.size(), 1U);
     EXPECT_EQ(joins[0].first, ep(2));
     EXPECT_EQ(joins[0].second.peer.public_endpoint, moved);
+    // alice's own version moved on with a change about herself: she gets the list again.
+    auto const pages = only<rv::list_page>(r);
+    ASSERT_EQ(pages.size(), 1U);
+    EXPECT_EQ(pages[0].first, moved);
+    EXPECT_EQ(pages[0].second.version, server.list_version());
     EXPECT_EQ(server.client_count(), 2U);
 }
 
@@ -398,6 +417,155 @@ TEST(ServerRateLimit, FloodFromOneAddressIsCutOff) {
 TEST_F(ServerCore, StatsLineReportsTheRelayCounter) {
     EXPECT_EQ(server.stats_line().rfind("stats clients=0 ", 0), 0U);
     EXPECT_NE(server.stats_line().find(" relayed=0"), std::string::npos);
+}
+
+// What a client makes of the server's lists and notices, as peerchat's core does: a notice
+// applies only on top of the version before it; a list of all its pages replaces everything.
+struct replica {
+    std::uint32_t version = 0;
+    bool have_list = false;
+    bool gap = false;
+    std::set<std::string> peers;
+    std::map<std::uint16_t, rv::list_page> pages;
+
+    void apply(rv::message const& m) {
+        if (auto const* p = std::get_if<rv::list_page>(&m)) {
+            if (!pages.empty() && pages.begin()->second.version != p->version)
+                pages.clear();
+            pages[p->page] = *p;
+            if (pages.size() == p->page_count) {
+                peers.clear();
+                for (auto const& [n, page] : pages)
+                    for (auto const& e : page.peers)
+                        peers.insert(e.id);
+                version = p->version;
+                have_list = true;
+                gap = false;
+                pages.clear();
+            }
+        } else if (auto const* j = std::get_if<rv::peer_joined>(&m)) {
+            step(j->version) && peers.insert(j->peer.id).second;
+        } else if (auto const* l = std::get_if<rv::peer_left>(&m)) {
+            step(l->version) && peers.erase(l->id);
+        }
+    }
+    bool step(std::uint32_t v) {
+        if (!have_list || v != version + 1) {
+            gap = true;
+            return false;
+        }
+        version = v;
+        return true;
+    }
+};
+
+// A registration storm costs bandwidth at the notice rate, not memory per change: clients
+// that fall behind get what they missed in one go, and in the end everyone agrees.
+TEST(ServerFanOut, AStormIsPacedAndEveryoneConverges) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 2000;
+    rd::server_core server{o, netlab::siphash_key{5, 6}};
+    rd::time_point now{std::chrono::hours{1000}};
+    rd::actions out;
+    std::map<rv::endpoint, std::string> who;
+    std::map<std::string, replica> replicas;
+    std::size_t sent = 0;
+    auto const take = [&] {
+        for (auto const& s : out.sends) {
+            ++sent;
+            auto const m = rv::decode(s.data).value();
+            if (who.contains(s.to))
+                replicas[who[s.to]].apply(m);
+        }
+        out.clear();
+    };
+    constexpr int n = 400;
+    for (int i = 0; i < n; ++i) { // all at the same instant: no budget refills meanwhile
+        auto const from = rv::endpoint::v4({198, 51, 100, static_cast<std::uint8_t>(i % 250)},
+                                           static_cast<std::uint16_t>(20000 + i));
+        auto const id = std::string{"c"}.append(std::to_string(i));
+        who[from] = id;
+        server.on_datagram(
+            from, rv::encode(rv::register_request{id, server.cookie_for(from, now), 0, {}}).value(),
+            now, out);
+        take();
+    }
+    EXPECT_EQ(server.client_count(), std::size_t{n});
+    EXPECT_GT(server.lagging(), 0U);
+    // One second's burst plus at most one list beyond it went out; no more until time passes.
+    auto const burst = sent - n; // minus the acks
+    EXPECT_GE(burst, 2000U);
+    EXPECT_LT(burst, 2000U + n);
+    // Let time pass, as the daemon does: on_timer at next_deadline.
+    auto const start = now;
+    for (int step = 0; step < 10'000 && server.lagging() > 0; ++step) {
+        auto const at = server.next_deadline();
+        ASSERT_TRUE(at);
+        now = std::max(now, *at);
+        server.on_timer(now, out);
+        take();
+    }
+    EXPECT_EQ(server.lagging(), 0U);
+    auto const seconds = std::chrono::duration<double>(now - start).count();
+    // Paced: no more than the rate allows (plus the burst and one list's overdraft).
+    EXPECT_LE(static_cast<double>(sent - n), 2000 * (seconds + 1) + n);
+    // Coalesced: far fewer than one notice per join per client (n^2/2 = 80,000).
+    EXPECT_LT(sent, std::size_t{n} * n / 4);
+    for (auto const& [id, r] : replicas) {
+        EXPECT_TRUE(r.have_list) << id;
+        EXPECT_EQ(r.version, server.list_version()) << id;
+        EXPECT_EQ(r.peers.size(), std::size_t{n - 1}) << id;
+        EXPECT_FALSE(r.peers.contains(id)) << id;
+    }
+    EXPECT_EQ(replicas.size(), std::size_t{n});
+}
+
+// A join in a large registry goes out in slices between other datagrams, each call bounded.
+TEST(ServerFanOut, ALargeFanOutIsSlicedAcrossCalls) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;         // unlimited: only the slicing applies
+    o.max_sends_per_call = 50; // small, to keep the test quick
+    rd::server_core server{o, netlab::siphash_key{7, 8}};
+    rd::time_point now{std::chrono::hours{1000}};
+    rd::actions out;
+    auto const reg = [&](int i) {
+        auto const from = rv::endpoint::v4(
+            {198, 51, static_cast<std::uint8_t>(i / 250), static_cast<std::uint8_t>(i % 250)},
+            10081);
+        server.on_datagram(
+            from,
+            rv::encode(rv::register_request{std::string{"c"}.append(std::to_string(i)),
+                                            server.cookie_for(from, now),
+                                            0,
+                                            {}})
+                .value(),
+            now, out);
+    };
+    constexpr int n = 300;
+    for (int i = 0; i < n; ++i) {
+        reg(i);
+        for (int guard = 0; guard < 100 && server.lagging() > 0; ++guard) // settle each join
+            server.on_timer(now, out);
+        out.clear();
+    }
+    reg(n);
+    auto const slice = out.sends.size();
+    EXPECT_LE(slice, o.max_sends_per_call + 1); // + the ack
+    EXPECT_GT(server.lagging(), 0U);
+    EXPECT_LE(server.next_deadline(), now); // more to do at once
+    std::size_t joins = 0;
+    for (int guard = 0; guard < 100 && server.lagging() > 0; ++guard) {
+        for (auto const& s : out.sends)
+            joins += rv::decode(s.data).value().index() + 1 == 6; // peer_joined
+        out.clear();
+        server.on_timer(now, out);
+    }
+    for (auto const& s : out.sends)
+        joins += rv::decode(s.data).value().index() + 1 == 6;
+    EXPECT_EQ(joins, std::size_t{n});
+    EXPECT_EQ(server.lagging(), 0U);
 }
 
 // On a multi-homed host each client hears the server from the address it talks to: replies

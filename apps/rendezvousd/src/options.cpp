@@ -30,6 +30,9 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
         "datagrams per second accepted from one IP address (0: unlimited)")(
         "relay-rate", po::value(&o.server.relay_rate)->default_value(o.server.relay_rate),
         "relayed chats per second per client (0: unlimited)")(
+        "notice-rate", po::value(&o.server.notice_rate)->default_value(o.server.notice_rate),
+        "datagrams per second for peer lists and join/leave notices, all clients together "
+        "(0: unlimited); clients that fall behind get what they missed in one go")(
         "max-clients", po::value(&o.server.max_clients)->default_value(o.server.max_clients),
         "registrations at most")("stats-interval", po::value(&stats)->default_value(stats),
                                  "seconds between stats lines (0: only on SIGUSR1)");
@@ -77,8 +80,8 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
         return bad("--port must be 0..65535 (0: any free port)");
     if (!(expiry > 0 && expiry <= 86400))
         return bad("--expiry must be more than 0 and at most 86400 seconds");
-    if (!(o.server.rate_limit >= 0) || !(o.server.relay_rate >= 0))
-        return bad("--rate-limit and --relay-rate must be >= 0");
+    if (!(o.server.rate_limit >= 0) || !(o.server.relay_rate >= 0) || !(o.server.notice_rate >= 0))
+        return bad("--rate-limit, --relay-rate and --notice-rate must be >= 0");
     if (o.server.max_clients == 0)
         return bad("--max-clients must be at least 1");
     o.port = static_cast<std::uint16_t>(port);

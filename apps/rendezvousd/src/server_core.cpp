@@ -16,6 +16,9 @@ constexpr std::uint8_t pair_domain = 'p';
 // Buckets idle for this long hold a full burst again anyway: forgetting them changes nothing.
 constexpr std::chrono::seconds bucket_idle{10};
 constexpr std::chrono::seconds min_resync_interval{1};
+// Changes kept for clients that lag: beyond this many, the whole list is cheaper anyway for
+// registries up to ~30,000 clients, and memory stays bounded (~1 MiB) during any storm.
+constexpr std::size_t max_log = 4096;
 
 void put_u64(std::vector<std::uint8_t>& v, std::uint64_t x) {
     for (int shift = 56; shift >= 0; shift -= 8)
@@ -67,6 +70,8 @@ void server_core::link_newest(client& c) {
 }
 
 void server_core::unlink(client& c) {
+    if (sweep_ == &c)
+        sweep_ = c.newer;
     (c.older != nullptr ? c.older->newer : oldest_) = c.newer;
     (c.newer != nullptr ? c.newer->older : newest_) = c.older;
     c.older = c.newer = nullptr;
@@ -75,7 +80,16 @@ void server_core::unlink(client& c) {
 std::optional<time_point> server_core::next_deadline() const {
     if (oldest_ == nullptr)
         return std::nullopt;
-    return oldest_->last_seen + options_.expiry;
+    auto deadline = oldest_->last_seen + options_.expiry;
+    if (lagging_ > 0 && !notices_held_) {
+        // When the notice budget has a token again (now, if it has one).
+        auto at = notice_refill_;
+        if (options_.notice_rate > 0 && notice_tokens_ < 1)
+            at += std::chrono::duration_cast<clock::duration>(
+                std::chrono::duration<double>{(1 - notice_tokens_) / options_.notice_rate});
+        deadline = std::min(deadline, at);
+    }
+    return deadline;
 }
 
 void server_core::on_timer(time_point now, actions& out) {
@@ -84,6 +98,7 @@ void server_core::on_timer(time_point now, actions& out) {
         remove(*oldest_, out, "disappeared");
     }
     prune_buckets(now);
+    pump(now, out);
 }
 
 // ---- keys, cookies, secrets ----------------------------------------------------------------
@@ -121,18 +136,23 @@ std::uint64_t server_core::new_secret() {
     return s == 0 ? 1 : s; // 0 means "no secret" on the wire
 }
 
-std::uint64_t server_core::pair_key(client const& a, client const& b) const {
+std::uint64_t server_core::pair_key(std::string_view a_id, std::uint64_t a_secret,
+                                    std::string_view b_id, std::uint64_t b_secret) const {
     // Once per recipient of every join: a fixed buffer, no allocation.
-    auto const& [lo, hi] = a.id < b.id ? std::pair{&a, &b} : std::pair{&b, &a};
+    if (b_id < a_id) {
+        std::swap(a_id, b_id);
+        std::swap(a_secret, b_secret);
+    }
     std::array<std::uint8_t, 1 + 2 * (1 + wire::max_id_length + 8)> in{};
     std::size_t n = 0;
     in[n++] = pair_domain;
-    for (auto const* c : {lo, hi}) {
-        in[n++] = static_cast<std::uint8_t>(c->id.size());
-        std::memcpy(in.data() + n, c->id.data(), c->id.size());
-        n += c->id.size();
+    for (auto const& [id, secret] : {std::pair{a_id, a_secret}, std::pair{b_id, b_secret}}) {
+        auto const len = std::min(id.size(), wire::max_id_length); // ids were validated
+        in[n++] = static_cast<std::uint8_t>(len);
+        std::memcpy(in.data() + n, id.data(), len);
+        n += len;
         for (int shift = 56; shift >= 0; shift -= 8)
-            in[n++] = static_cast<std::uint8_t>(c->secret >> shift);
+            in[n++] = static_cast<std::uint8_t>(secret >> shift);
     }
     return siphash24(key_, std::span{in.data(), n});
 }
@@ -173,44 +193,174 @@ void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::
 }
 
 void server_core::send_list(client const& recipient, actions& out) {
-    if (!options_.send_lists)
+    // The hot path of a registration storm (a list of 100,000 is ~3,500 pages): pages are
+    // assembled from each client's cached entry, only the pair key differs per recipient.
+    // Same bytes as wire::encode of wire::paginate's pages (the tests decode them).
+    auto const empty = wire::encode(wire::list_page{version_, 0, 1, {}, 0});
+    if (!empty)
         return;
-    std::vector<wire::peer_entry> peers;
-    peers.reserve(clients_.size());
-    for (auto const& [id, c] : clients_)
-        if (&c != &recipient)
-            peers.push_back(entry_for(c, recipient));
-    for (auto const& page : wire::paginate(version_, std::move(peers)))
-        send_signed(out, recipient, page);
-}
-
-void server_core::announce_join(client const& c, actions& out) {
-    if (!options_.send_lists)
-        return;
-    // One encoding; each recipient's copy differs only in the pair key.
-    auto const encoded = wire::encode(wire::peer_joined{version_, entry_for(c, c)});
-    if (!encoded)
-        return;
-    auto const at = wire::peer_joined_pair_key_offset(c.id);
-    for (auto const& [id, other] : clients_) {
-        if (&other == &c)
+    auto const head = empty->size() - 8; // without the mac
+    auto const count_at = head - 1;      // u8 n, after u16 page and u16 page count
+    auto const first = out.sends.size();
+    auto new_page = [&] {
+        auto const page = out.sends.size() - first;
+        auto& o = out.sends.emplace_back(outgoing{recipient.public_endpoint, {}, recipient.local});
+        o.data.reserve(wire::max_datagram);
+        o.data.assign(empty->begin(), empty->begin() + static_cast<std::ptrdiff_t>(head));
+        o.data[wire::header_size + 4] = static_cast<std::uint8_t>(page >> 8U);
+        o.data[wire::header_size + 5] = static_cast<std::uint8_t>(page & 0xffU);
+        return &o.data;
+    };
+    auto* page = new_page();
+    for (auto const& [id, c] : clients_) {
+        if (&c == &recipient || c.entry.empty())
             continue;
-        auto& o = out.sends.emplace_back(outgoing{other.public_endpoint, *encoded, other.local});
-        auto const key = pair_key(c, other);
-        for (std::size_t i = 0; i < 8; ++i)
-            o.data[at + i] = static_cast<std::uint8_t>(key >> (56 - 8 * i));
-        sign(o.data, wire::server_mac_key(other.secret));
+        if (page->size() + c.entry.size() + 8 > wire::max_datagram || (*page)[count_at] == 0xff)
+            page = new_page();
+        auto const at = page->size() + 1 + c.id.size(); // the pair key, after the id
+        page->insert(page->end(), c.entry.begin(), c.entry.end());
+        auto const key = pair_key(c, recipient);
+        for (std::size_t b = 0; b < 8; ++b)
+            (*page)[at + b] = static_cast<std::uint8_t>(key >> (56 - 8 * b));
+        ++(*page)[count_at];
     }
+    auto const pages = out.sends.size() - first;
+    auto const mac_key = wire::server_mac_key(recipient.secret);
+    for (auto i = first; i < out.sends.size(); ++i) {
+        auto& d = out.sends[i].data;
+        d[wire::header_size + 6] = static_cast<std::uint8_t>(pages >> 8U);
+        d[wire::header_size + 7] = static_cast<std::uint8_t>(pages & 0xffU);
+        d.resize(d.size() + 8);
+        sign(d, mac_key);
+    }
+    ++stats_.lists;
+    stats_.list_pages += pages;
 }
 
 void server_core::remove(client& c, actions& out, char const* verb) {
     out.lines.push_back(c.id + " is " + verb + " " + c.public_endpoint.to_string());
-    ++version_;
     unlink(c);
+    entry_bytes_ -= c.entry.size();
     std::string const id = c.id;
     clients_.erase(id); // `c` is gone from here on
-    for (auto const& [other_id, other] : clients_)
-        send_signed(out, other, wire::peer_left{version_, id});
+    record_leave(id);
+}
+
+// ---- fan-out -------------------------------------------------------------------------------
+
+std::size_t server_core::list_pages() const noexcept {
+    constexpr std::size_t page_overhead = wire::header_size + 4 + 2 + 2 + 1 + 8;
+    // An estimate (entries do not split across pages), close enough to choose between a list
+    // and replaying notices.
+    return std::max(entry_bytes_ / (wire::max_datagram - page_overhead), clients_.size() / 255) + 1;
+}
+
+void server_core::record_join(client& c) {
+    ++version_;
+    // Encoded once; each recipient's copy differs only in the pair key and the mac.
+    auto encoded = wire::encode(wire::peer_joined{version_, entry_for(c, c)});
+    if (!encoded)
+        encoded = wire::bytes{};    // a bug (fields were validated): no notice, no list entry
+    entry_bytes_ -= c.entry.size(); // a rebinding replaces the old entry
+    c.entry.clear();
+    if (encoded->size() > wire::header_size + 4 + 8) // the entry: after the version, before the mac
+        c.entry.assign(encoded->begin() + wire::header_size + 4, encoded->end() - 8);
+    entry_bytes_ += c.entry.size();
+    log_.push_back({version_, c.id, c.secret, std::move(*encoded)});
+    recorded();
+}
+
+void server_core::record_leave(std::string const& id) {
+    ++version_;
+    auto encoded = wire::encode(wire::peer_left{version_, id});
+    log_.push_back({version_, id, 0, encoded ? std::move(*encoded) : wire::bytes{}});
+    recorded();
+}
+
+void server_core::recorded() {
+    if (log_.size() > max_log)
+        log_.pop_front();
+    lagging_ = clients_.size(); // nobody has heard of the new version yet
+}
+
+void server_core::mark_needs_list(client& c) {
+    if (!c.needs_list && c.synced == version_)
+        ++lagging_;
+    c.needs_list = true;
+}
+
+void server_core::pump(time_point now, actions& out) {
+    if (lagging_ == 0 || notices_held_)
+        return;
+    auto const rate = options_.notice_rate;
+    if (rate > 0) {
+        if (notice_refill_ == time_point{}) {
+            notice_tokens_ = rate;
+        } else {
+            std::chrono::duration<double> const dt = now - notice_refill_;
+            notice_tokens_ = std::min(rate, notice_tokens_ + std::max(0.0, dt.count()) * rate);
+        }
+        notice_refill_ = now;
+    }
+    auto const start = out.sends.size();
+    std::size_t idle = 0;
+    // Each pass over the clients visits every one that lags; clients that refresh meanwhile
+    // move to the far end of the expiry order, ahead of the cursor, so none is skipped.
+    while (lagging_ > 0 && out.sends.size() - start < options_.max_sends_per_call &&
+           (rate <= 0 || notice_tokens_ >= 1)) {
+        if (sweep_ == nullptr)
+            sweep_ = oldest_;
+        client& c = *sweep_;
+        sweep_ = c.newer;
+        if (!c.needs_list && c.synced == version_) {
+            if (++idle > clients_.size()) {
+                lagging_ = 0; // a full pass found nobody: the count was off (a bug); recover
+                break;
+            }
+            continue;
+        }
+        idle = 0;
+        auto const before = out.sends.size();
+        catch_up(c, out);
+        notice_tokens_ -= static_cast<double>(out.sends.size() - before);
+    }
+}
+
+void server_core::catch_up(client& c, actions& out) {
+    // Replay the changes it missed, unless the whole list is cheaper, the log no longer has
+    // them all, or one of them is its own (a rebinding: only the list moves its version on).
+    auto const lag = version_ - c.synced; // wraps like the versions
+    bool list =
+        c.needs_list || log_.empty() || lag > log_.size() || (lag > 1 && lag > list_pages());
+    auto const first = log_.size() - std::min<std::size_t>(lag, log_.size());
+    if (!list)
+        for (auto i = first; i < log_.size(); ++i)
+            if (log_[i].id == c.id) {
+                list = true;
+                break;
+            }
+    if (list) {
+        send_list(c, out);
+    } else {
+        auto const mac_key = wire::server_mac_key(c.secret);
+        for (auto i = first; i < log_.size(); ++i) {
+            auto const& ch = log_[i];
+            if (ch.notice.empty())
+                continue; // could not be encoded: a bug, not a reason to stop
+            auto& o = out.sends.emplace_back(outgoing{c.public_endpoint, ch.notice, c.local});
+            if (ch.secret != 0) {
+                auto const at = wire::peer_joined_pair_key_offset(ch.id);
+                auto const key = pair_key(ch.id, ch.secret, c.id, c.secret);
+                for (std::size_t b = 0; b < 8; ++b)
+                    o.data[at + b] = static_cast<std::uint8_t>(key >> (56 - 8 * b));
+            }
+            sign(o.data, mac_key);
+            ++stats_.notices;
+        }
+    }
+    c.synced = version_;
+    c.needs_list = false;
+    --lagging_;
 }
 
 // ---- admission ----------------------------------------------------------------------------
@@ -257,6 +407,7 @@ void server_core::on_datagram(wire::endpoint const& from, std::span<std::uint8_t
                 ++stats_.unexpected;
         },
         *decoded);
+    pump(now, out);
 }
 
 // ---- the requests --------------------------------------------------------------------------
@@ -288,9 +439,8 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
                 ++stats_.rebindings;
                 c.public_endpoint = from;
                 c.private_endpoints = m.private_endpoints;
-                ++version_;
                 out.lines.push_back(c.id + " " + from.to_string());
-                announce_join(c, out);
+                record_join(c);
             }
             reply(out, from, key, wire::register_ack{c.secret, from, version_});
             return;
@@ -312,11 +462,9 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
     c.local = request_local_;
     c.last_seen = now;
     link_newest(c);
-    ++version_;
     out.lines.push_back(c.id + " " + from.to_string());
+    record_join(c); // the pump sends it the list and everyone else the news
     reply(out, from, key, wire::register_ack{c.secret, from, version_});
-    send_list(c, out);
-    announce_join(c, out);
 }
 
 void server_core::handle(wire::endpoint const& from, wire::deregister_request const& m, time_point,
@@ -347,7 +495,7 @@ void server_core::handle(wire::endpoint const& from, wire::resync_request const&
     }
     c->last_resync = now;
     ++stats_.resyncs;
-    send_list(*c, out);
+    mark_needs_list(*c);
 }
 
 server_core::client* server_core::verified_sender(wire::endpoint const& from, std::string const& id,
@@ -420,6 +568,10 @@ std::string server_core::stats_line() const {
     add("expired", s.expired);
     add("deregistered", s.deregistered);
     add("resyncs", s.resyncs);
+    add("lagging", lagging_);
+    add("notices", s.notices);
+    add("lists", s.lists);
+    add("list_pages", s.list_pages);
     add("relayed", s.relayed);
     add("relay_dropped", s.relay_dropped);
     return line;

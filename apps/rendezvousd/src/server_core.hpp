@@ -11,8 +11,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -32,9 +34,14 @@ struct server_options {
     std::size_t max_clients = 1'000'000;
     /// How long an address cookie stays valid (between one and two periods).
     std::chrono::seconds cookie_period{60};
-    /// False: registrations get neither the list nor join notices go out. Only for measuring
-    /// the registry's memory at sizes where the N^2/2 notices would take hours.
-    bool send_lists = true;
+    /// Datagrams per second for the peer list and join/leave notices (0: unlimited); bursts
+    /// of one second's worth pass. Fan-out is paced, never queued per change: clients that
+    /// fall behind get the changes they missed in one go (or the whole list when that is
+    /// cheaper), so a registration storm costs bandwidth at this rate and bounded memory.
+    double notice_rate = 50'000;
+    /// At most this many datagrams come out of one call (plus at most one client's list): a
+    /// fan-out to a large registry goes on at on_timer, letting other datagrams in between.
+    std::size_t max_sends_per_call = 4096;
 };
 
 /// Counters for the stats line.
@@ -51,6 +58,9 @@ struct server_stats {
     std::uint64_t expired = 0;
     std::uint64_t deregistered = 0;
     std::uint64_t resyncs = 0;
+    std::uint64_t notices = 0; ///< join/leave notices sent
+    std::uint64_t lists = 0;   ///< whole lists sent (on joining, resync, or when cheaper)
+    std::uint64_t list_pages = 0;
     std::uint64_t relayed = 0;
     std::uint64_t relay_dropped = 0;
 };
@@ -86,10 +96,19 @@ public:
     /// `local`: the address it arrived on (see local_tag).
     void on_datagram(wire::endpoint const& from, std::span<std::uint8_t const> datagram,
                      time_point now, actions& out, local_tag local = 0);
-    /// Expires clients whose time is up; call at next_deadline() (early or late is fine).
+    /// Expires clients whose time is up and sends pending notices; call at next_deadline()
+    /// (early or late is fine).
     void on_timer(time_point now, actions& out);
     /// When on_timer has work next; nullopt when no client is registered.
     std::optional<time_point> next_deadline() const;
+    /// Clients that have not yet been told the latest list version.
+    std::size_t lagging() const noexcept { return lagging_; }
+    /// While held, no notices or lists go out (replies still do): the I/O layer holds them
+    /// while its socket buffer is full, so a fan-out never piles up in memory.
+    void hold_notices(bool held) noexcept { notices_held_ = held; }
+    /// Sends what the notice budget allows to clients that lag (on_datagram and on_timer do
+    /// this themselves unless notices are held).
+    void pump(time_point now, actions& out);
 
     std::size_t client_count() const noexcept { return clients_.size(); }
     std::uint32_t list_version() const noexcept { return version_; }
@@ -110,6 +129,9 @@ private:
         time_point last_seen{};
         time_point last_resync{};
         token_bucket relay_bucket;
+        std::uint32_t synced = 0; ///< the list version it has been told
+        bool needs_list = true;   ///< owed the whole list (just joined, or asked to resync)
+        wire::bytes entry;        ///< its list entry, encoded, pair key zero: lists are memcpy
         // Clients in order of last refresh, oldest first: expiry looks only at the head.
         client* older = nullptr;
         client* newer = nullptr;
@@ -128,7 +150,11 @@ private:
     bool cookie_valid(wire::endpoint const& from, std::uint64_t cookie, time_point now) const;
     std::uint64_t cookie_at(wire::endpoint const& from, std::int64_t epoch) const;
     std::uint64_t new_secret();
-    std::uint64_t pair_key(client const& a, client const& b) const;
+    std::uint64_t pair_key(std::string_view a_id, std::uint64_t a_secret, std::string_view b_id,
+                           std::uint64_t b_secret) const;
+    std::uint64_t pair_key(client const& a, client const& b) const {
+        return pair_key(a.id, a.secret, b.id, b.secret);
+    }
     wire::peer_entry entry_for(client const& c, client const& recipient) const;
 
     /// Sends an unsigned reply to the current request's source.
@@ -141,8 +167,22 @@ private:
     void refuse(actions& out, wire::endpoint const& to, wire::refused::reason why,
                 siphash_key const& key);
     void send_list(client const& recipient, actions& out);
-    void announce_join(client const& c, actions& out);
     void remove(client& c, actions& out, char const* verb);
+
+    // Fan-out. Every change of the registry gets the next list version and a log entry; the
+    // pump walks the clients and brings each one that lags up to date.
+    struct change {
+        std::uint32_t version = 0; ///< the list version after it
+        std::string id;
+        std::uint64_t secret = 0; ///< of the joined client (pair keys); 0: it left
+        wire::bytes notice;       ///< encoded, pair key and mac still to fill in
+    };
+    void record_join(client& c);
+    std::size_t list_pages() const noexcept;
+    void record_leave(std::string const& id);
+    void recorded();
+    void catch_up(client& c, actions& out);
+    void mark_needs_list(client& c);
     /// The sender of a relay request, if its secret and source address check out.
     client* verified_sender(wire::endpoint const& from, std::string const& id,
                             std::uint64_t secret);
@@ -163,6 +203,13 @@ private:
         std::size_t operator()(std::array<std::uint8_t, 17> const& a) const noexcept;
     };
     std::unordered_map<std::array<std::uint8_t, 17>, token_bucket, address_hash> buckets_;
+    std::deque<change> log_;      ///< the latest changes, consecutive versions
+    std::size_t lagging_ = 0;     ///< clients with synced != version_ or needs_list
+    std::size_t entry_bytes_ = 0; ///< all entries' sizes: what a list costs
+    client* sweep_ = nullptr;     ///< where the pump goes on (in expiry order); null: oldest
+    double notice_tokens_ = 0;    ///< may go negative: one client's list is sent whole
+    time_point notice_refill_{};
+    bool notices_held_ = false;
     time_point last_prune_{};
     server_stats stats_;
     local_tag request_local_ = 0; ///< where the datagram being handled arrived

@@ -19,8 +19,10 @@ using net::ip::udp;
 
 namespace {
 
-constexpr std::size_t max_batch = 256;       // datagrams per readiness wake-up
-constexpr std::size_t max_backlog = 1 << 20; // datagrams queued for a full socket buffer
+constexpr std::size_t max_batch = 256; // datagrams per readiness wake-up
+// Datagrams queued for a full socket buffer: replies, and at most one slice of notices, as the
+// core holds notices while anything waits here (a whole list of 100,000 clients is ~3,500).
+constexpr std::size_t max_backlog = 1 << 16;
 
 udp::socket open_socket(net::any_io_executor const& ex, std::uint16_t port) {
     udp::socket s{ex};
@@ -99,6 +101,8 @@ void udp_server::drain(time_point now) {
     // cost of a small request/response server.
     int const fd = socket_.native_handle();
     actions_.clear();
+    // The fan-out goes once per batch, after the requests: notices never starve replies.
+    core_.hold_notices(true);
     for (std::size_t round = 0; round < max_batch / batch; ++round) {
         for (std::size_t i = 0; i < batch; ++i) {
             rx_->iov[i] = {rx_->buffers[i].data(), rx_->buffers[i].size()};
@@ -136,6 +140,10 @@ void udp_server::drain(time_point now) {
             break;
     }
     apply();
+    actions_.clear();
+    core_.hold_notices(!backlog_.empty()); // the socket buffer is full: they wait for room
+    core_.pump(now, actions_);
+    apply();
     arm_expiry();
 }
 
@@ -168,8 +176,10 @@ void udp_server::apply() {
     }
     for (; next < sends.size() && backlog_.size() < max_backlog; ++next)
         backlog_.push_back(std::move(sends[next]));
-    if (!backlog_.empty())
+    if (!backlog_.empty()) {
+        core_.hold_notices(true);
         flush_sends();
+    }
 }
 
 void udp_server::flush_sends() {
@@ -188,8 +198,12 @@ void udp_server::flush_sends() {
                 break;
             backlog_.pop_front();
         }
-        if (!backlog_.empty())
+        if (!backlog_.empty()) {
             flush_sends();
+            return;
+        }
+        core_.hold_notices(false); // room again: the fan-out goes on
+        arm_expiry();
     });
 }
 
@@ -206,6 +220,7 @@ void udp_server::arm_expiry() {
             return;
         armed_at_.reset();
         actions_.clear();
+        core_.hold_notices(!backlog_.empty());
         core_.on_timer(clock::now(), actions_);
         apply();
         arm_expiry();
