@@ -62,7 +62,13 @@ start_client() { # NAME NAMESPACE [ARGS...]
     pid[$name]=$!
     exec {fd[$name]}>"$name.in"
 }
-say() { echo "$2" >&"${fd[$1]}"; }
+say() { # NAME LINE: one input line for NAME (a peer that exited fails the test, not SIGPIPE)
+    kill -0 "${pid[$1]}" 2>/dev/null || fail "$1 is not running any more"
+    (
+        trap '' PIPE
+        echo "$2" >&"${fd[$1]}"
+    ) 2>/dev/null || fail "$1 does not read its input any more"
+}
 # show_list NAME: one fresh, complete @show_list of NAME in $list. An unknown command after it
 # marks its end: peerchat handles its input in order and prints the list (stdout) before that
 # command's error (stderr).
@@ -276,7 +282,7 @@ for c in p1 a1 b1; do until_ok "$patience" "$c to forget a2" lists_not "$c" a2; 
 
 # Every lossy chat was acknowledged or given up on by lossy_sent + delivery_timeout: nothing
 # can arrive twice after that. (The expiry step alone took longer; this waits only if not.)
-remaining=$((lossy_sent + delivery_timeout + 1 - SECONDS))
+remaining=$((lossy_sent + delivery_timeout + 2 - SECONDS))
 ((remaining <= 0)) || sleep "$remaining"
 lossy_once
 
