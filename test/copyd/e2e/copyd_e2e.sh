@@ -35,9 +35,27 @@ no_debris() {
     extra=$(find "${1:-.}" -name '.*copyd-*' -o -name '.copyd-*' | head -n 5)
     [[ -z "$extra" ]] || fail "temporary files left: $extra"
 }
-wait_for_log() { # wait_for_log TEXT: until the log has a line with TEXT (5 s at most)
-    for _ in $(seq 100); do grep -qF "$1" log.txt 2>/dev/null && return 0; sleep 0.05; done
-    fail "log never got: $1"
+# Waits poll for what they wait for, with a generous deadline: it costs nothing when things
+# work, and sanitizer builds on a loaded CI machine are slow.
+patience=${NETLAB_TEST_PATIENCE:-20}
+wait_for_log() { # wait_for_log TEXT: until the log has a line with TEXT
+    local deadline=$((SECONDS + patience))
+    until grep -qF "$1" log.txt 2>/dev/null; do
+        ((SECONDS < deadline)) || fail "log never got (in $patience s): $1"
+        sleep 0.05
+    done
+}
+# wait_copying PID: until copyd has written 64 KiB, i.e. a copy is well under way (wchar in
+# /proc/PID/io counts what all its threads wrote, copy_file_range included).
+wait_copying() {
+    local deadline=$((SECONDS + patience)) w
+    while :; do
+        w=$(awk '/^wchar:/ { print $2 }' "/proc/$1/io" 2>/dev/null) || w=
+        [[ -n "$w" ]] || fail "copyd (pid $1) ended before its copy got under way"
+        ((w >= 65536)) && return 0
+        ((SECONDS < deadline)) || fail "copyd wrote only $w bytes in $patience s"
+        sleep 0.02
+    done
 }
 
 case "$case_name" in
@@ -162,8 +180,15 @@ refusals)
 running-conflicts)
     slow_file big 4M
     head -c 100 /dev/urandom >small
-    "$copyd" --chunk-size 1 2>err.txt < <(printf 'big\nout\n'; sleep 0.3; printf 'small\nout\nout\nelse\n') &
+    # The conflicting pairs are sent once the first copy is running.
+    mkfifo jobs
+    "$copyd" --chunk-size 1 <jobs 2>err.txt &
     pid=$!
+    exec 7>jobs
+    printf 'big\nout\n' >&7
+    wait_for_log "Start copying big to out"
+    printf 'small\nout\nout\nelse\n' >&7
+    exec 7>&-
     wait_for_log "Failed copying out to else"
     kill -TERM $pid
     rc=0; wait $pid || rc=$?
@@ -182,7 +207,7 @@ signals)
         "$copyd" --chunk-size 1 <jobs 2>err.txt &
         pid=$!
         wait_for_log "Start copying big to d$sig/copy"
-        sleep 0.2
+        wait_copying $pid # a partial copy exists: the signal must remove it
         kill -"$sig" $pid
         rc=0; wait $pid || rc=$?
         want=143
@@ -213,7 +238,7 @@ kill-9)
     "$copyd" --chunk-size 1 big out/copy 2>/dev/null &
     pid=$!
     wait_for_log "Start copying big to out/copy"
-    sleep 0.3
+    wait_copying $pid # a partial copy exists: kill -9 must leave no trace of it
     kill -9 $pid
     wait $pid 2>/dev/null || true
     [[ -z "$(ls -A out)" ]] || fail "kill -9 left: $(ls -A out)"

@@ -24,8 +24,12 @@ echo hello >"$tmp/root/index.html"
 "$webd" --config "$config/webd.conf" --root "$tmp/root" --port 0 --bind 127.0.0.1 \
     --access-log off >/dev/null 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 100); do
-    grep -q "serving" "$tmp/err" && break
+# Until it says it serves (a generous deadline: sanitizer builds on a loaded machine are slow).
+deadline=$((SECONDS + ${NETLAB_TEST_PATIENCE:-20}))
+until grep -q "serving" "$tmp/err"; do
+    if ((SECONDS >= deadline)) || ! kill -0 "$pid" 2>/dev/null; then
+        echo "webd with webd.conf did not start serving:"; cat "$tmp/err"; kill "$pid" 2>/dev/null; exit 1
+    fi
     sleep 0.05
 done
 port=$(sed -nE 's/.* on [^ ]*:([0-9]+) .*/\1/p' "$tmp/err" | head -n1)

@@ -21,6 +21,29 @@ import unittest
 
 WEBD = None  # set from argv
 ALL_SERVERS = []  # killed at exit, whatever a test did
+# Deadline of a wait for something that should take milliseconds: generous, because it costs
+# nothing when things work and sanitizer builds on a loaded CI machine are slow.
+PATIENCE = float(os.environ.get("NETLAB_TEST_PATIENCE", "20"))
+
+
+def wait_until(predicate, what, timeout=PATIENCE):
+    """Polls predicate() until it returns something true, which it returns; fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %g s waiting for %s" % (timeout, what))
+        time.sleep(0.02)
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
 
 
 @atexit.register
@@ -370,7 +393,8 @@ class KeepAlive(Base):
 
 
 class Timeouts(Base):
-    extra = ("--header-timeout", "1", "--keepalive-timeout", "2")
+    HEADER_TIMEOUT, KEEPALIVE_TIMEOUT = 1, 2
+    extra = ("--header-timeout", str(HEADER_TIMEOUT), "--keepalive-timeout", str(KEEPALIVE_TIMEOUT))
 
     def test_slow_header_gets_408_then_close(self):
         with self.server.connect() as s:
@@ -399,19 +423,22 @@ class Timeouts(Base):
             s.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n\r\n")
             self.assertEqual(read_response(s)[0], 200)
             self.assertEqual(s.leftover, b"")
-            time.sleep(1.5)  # past --header-timeout, within --keepalive-timeout
+            # Idle past --header-timeout, within --keepalive-timeout: that is the point.
+            time.sleep((self.HEADER_TIMEOUT + self.KEEPALIVE_TIMEOUT) / 2)
             s.sendall(b"GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
             st, _, body, _ = read_response(s)
             self.assertEqual((st, body), (200, b"BBBB" * 10))
 
 class SendTimeout(Base):
-    extra = ("--send-timeout", "1")
+    SEND_TIMEOUT = 1
+    extra = ("--send-timeout", str(SEND_TIMEOUT))
 
     def test_stalled_reader_is_cut(self):
         with self.server.connect(timeout=10) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
             s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-            time.sleep(3)  # read nothing: no progress for longer than --send-timeout
+            # Read nothing: no progress for well over --send-timeout, which is the point.
+            time.sleep(3 * self.SEND_TIMEOUT)
             total = 0
             while True:
                 try:
@@ -543,10 +570,16 @@ class Shutdown(unittest.TestCase):
             first = s.recv(65536)
             self.assertTrue(first.startswith(b"HTTP/1.1 200"))
             server.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
-            # New connections are refused once draining.
-            with self.assertRaises(OSError):
-                socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+
+            # New connections are refused once draining (webd closes its listener when it
+            # handles the signal).
+            def refused():
+                try:
+                    socket.create_connection(("127.0.0.1", server.port), timeout=2).close()
+                    return False
+                except OSError:
+                    return True
+            wait_until(refused, "webd to refuse new connections after SIGTERM")
             data = first
             while True:
                 chunk = s.recv(1 << 20)
@@ -581,18 +614,17 @@ class AccessLog(Base):
     def test_combined_log_format_and_sighup_reopen(self):
         exchange(self.server, b"GET /a.txt HTTP/1.1\r\nHost: x\r\nUser-Agent: e2e\r\n"
                  b"Referer: http://ref/\r\n\r\n")
-        time.sleep(0.2)
-        with open(self.server.log) as f:
-            line = f.read()
+        # One write(2) per line: once the file has something, it has the whole line.
+        line = wait_until(lambda: read_text(self.server.log), "the access log line")
         self.assertRegex(line, r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
                                r'"GET /a\.txt HTTP/1\.1" 200 40 "http://ref/" "e2e"\n$')
         os.rename(self.server.log, self.server.log + ".1")
         self.server.proc.send_signal(signal.SIGHUP)
-        time.sleep(0.3)
+        # The reopen creates the file at once.
+        wait_until(lambda: os.path.exists(self.server.log), "the access log reopened on SIGHUP")
         exchange(self.server, b"GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.2)
-        with open(self.server.log) as f:
-            self.assertIn('"GET /b.txt HTTP/1.1" 200 40', f.read())
+        wait_until(lambda: read_text(self.server.log), "a line in the reopened access log")
+        self.assertIn('"GET /b.txt HTTP/1.1" 200 40', read_text(self.server.log))
 
 
 class Systemd(unittest.TestCase):
@@ -680,11 +712,11 @@ class Browser(unittest.TestCase):
             self.assertEqual(m.group(1), m.group(2), m.group(0))
             self.assertEqual(int(m.group(2)), 4, m.group(0))
             self.assertIn("images/harbour.jpg=480x320", m.group(3))
-            time.sleep(0.2)
-            with open(server.log) as f:
-                log = f.read()
-            for img in ("harbour.jpg", "sunset.jpg", "forest.jpg", "logo.png"):
-                self.assertRegex(log, r'"GET /images/%s HTTP/1\.1" 200 ' % re.escape(img))
+            images = ("harbour.jpg", "sunset.jpg", "forest.jpg", "logo.png")
+            patterns = [r'"GET /images/%s HTTP/1\.1" 200 ' % re.escape(img) for img in images]
+            # The log line of the last response may land just after the browser saw it.
+            wait_until(lambda: all(re.search(p, read_text(server.log)) for p in patterns),
+                       "the four image requests in the access log")
         finally:
             self.assertEqual(server.stop(), 0)
             shutil.rmtree(profile, ignore_errors=True)
