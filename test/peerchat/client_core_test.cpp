@@ -294,15 +294,89 @@ TEST(ClientCore, ForgedServerMessagesAreIgnored) {
 
 TEST(ClientCore, AForgedRefusalCannotStopANewClient) {
     network net;
-    net.cut.insert("a"); // a's registration is slow to arrive: the forger is first
     auto& a = net.add_host("a", nullptr);
-    for (std::uint64_t mac : {std::uint64_t{0}, std::uint64_t{7}})
-        net.inject(net.server_ep, a.priv,
-                   rv::encode(rv::refused{rv::refused::reason::id_taken, mac}).value());
+    // The forger is first: a's registration has not even reached the server yet. Keys an
+    // attacker could know: none, or the nonce-less (0, cookie 0) key.
+    auto const input = rv::mac_input(rv::refused{rv::refused::reason::id_taken}).value();
+    for (std::uint64_t mac :
+         {std::uint64_t{0}, std::uint64_t{7}, netlab::siphash24(rv::reply_mac_key(0, 0), input)}) {
+        pc::actions out;
+        a.core->on_datagram(net.server_ep,
+                            rv::encode(rv::refused{rv::refused::reason::id_taken, mac}).value(),
+                            net.now, out);
+        EXPECT_TRUE(out.errors.empty());
+    }
     EXPECT_FALSE(a.core->done());
-    net.cut.clear();
+    EXPECT_EQ(a.core->forged_from_server(), 3U);
     net.run_for(3s);
     EXPECT_TRUE(a.core->registered());
+}
+
+// The first register carries a nonce in its secret field; the challenge must be signed with it.
+TEST(ClientCore, OnlyAChallengeSignedWithTheRegistersNonceIsAnswered) {
+    rv::endpoint const server_ep = rv::endpoint::v4({203, 0, 113, 1}, 10080);
+    rv::endpoint const me = rv::endpoint::v4({198, 51, 100, 7}, 40000);
+    netlab::rendezvousd::server_core server{{}, {5, 6}};
+    pc::client_options o;
+    o.id = "alice";
+    o.server = server_ep;
+    o.nonce = 0x0123456789abcdefULL;
+    pc::client_core core{o};
+    pc::time_point const now{std::chrono::hours{7}};
+    pc::actions out;
+    core.start(now, out);
+    ASSERT_EQ(out.sends.size(), 1U);
+    auto const first = std::get<rv::register_request>(rv::decode(out.sends[0].data).value());
+    EXPECT_EQ(first.cookie, 0U);
+    EXPECT_EQ(first.secret, o.nonce);
+
+    // Forgeries from the server's address: unsigned, signed without the nonce, signed with a
+    // wrong nonce. None is answered (a flood of them cannot make the client flood the server).
+    for (std::uint64_t key0 : {std::uint64_t{0}, o.nonce ^ 1}) {
+        rv::challenge forged{0xbad, 0};
+        forged.mac = netlab::siphash24(rv::reply_mac_key(key0, 0), rv::mac_input(forged).value());
+        out.clear();
+        core.on_datagram(server_ep, rv::encode(forged).value(), now, out);
+        EXPECT_TRUE(out.sends.empty());
+    }
+    out.clear();
+    core.on_datagram(server_ep, rv::encode(rv::challenge{0xbad, 0}).value(), now, out);
+    EXPECT_TRUE(out.sends.empty());
+    EXPECT_EQ(core.forged_from_server(), 3U);
+
+    // The real server's challenge is answered at once with its cookie and the same nonce.
+    netlab::rendezvousd::actions sa;
+    server.on_datagram(me, rv::encode(first).value(), now, sa);
+    ASSERT_EQ(sa.sends.size(), 1U);
+    out.clear();
+    core.on_datagram(server_ep, sa.sends[0].data, now, out);
+    ASSERT_EQ(out.sends.size(), 1U);
+    auto const second = std::get<rv::register_request>(rv::decode(out.sends[0].data).value());
+    EXPECT_EQ(second.cookie, server.cookie_for(me, now));
+    EXPECT_EQ(second.secret, o.nonce);
+    // ... and the server's ack (signed with nonce and cookie) registers it.
+    sa.clear();
+    server.on_datagram(me, out.sends[0].data, now, sa);
+    out.clear();
+    for (auto const& s : sa.sends)
+        core.on_datagram(server_ep, s.data, now, out);
+    EXPECT_TRUE(core.registered());
+    EXPECT_EQ(core.public_endpoint(), me);
+    EXPECT_EQ(core.forged_from_server(), 3U);
+}
+
+TEST(ClientCore, AFloodOfForgedChallengesNeitherStopsNorAmplifiesRegistration) {
+    network net;
+    auto& a = net.add_host("a", nullptr);
+    // The attacker answers every datagram a sends with ten forged challenges.
+    for (int i = 0; i < 10; ++i)
+        net.inject(net.server_ep, a.priv,
+                   rv::encode(rv::challenge{0xbad0 + static_cast<std::uint64_t>(i), 0}).value());
+    net.run_for(3s);
+    EXPECT_TRUE(a.core->registered());
+    EXPECT_EQ(a.core->forged_from_server(), 10U);
+    EXPECT_EQ(net.server.stats().challenges, 1U); // no register with a bogus cookie ever
+    EXPECT_EQ(net.server.stats().registrations, 1U);
 }
 
 TEST(ClientCore, TakenIdStopsTheClientWithAnError) {

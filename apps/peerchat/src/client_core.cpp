@@ -53,6 +53,9 @@ client_core::client_core(client_options options)
     , rng_{options_.seed}
     , next_message_id_{0} {
     next_message_id_ = next_random() >> 1U; // random start: ids do not repeat across restarts
+    nonce_ = options_.nonce != 0 ? options_.nonce : next_random();
+    if (nonce_ == 0)
+        nonce_ = 1; // 0 would leave the first replies signed with a key anybody knows
 }
 
 std::uint64_t client_core::next_random() {
@@ -86,10 +89,10 @@ bool client_core::mac_ok(peer const& p, wire::message const& m, std::uint64_t ma
 }
 
 void client_core::send_register(actions& out) {
-    sent_secret_ = secret_;
+    sent_secret_ = secret_ != 0 ? secret_ : nonce_;
     sent_cookie_ = cookie_;
     send(out, options_.server,
-         wire::register_request{options_.id, cookie_, secret_, options_.private_endpoints});
+         wire::register_request{options_.id, cookie_, sent_secret_, options_.private_endpoints});
 }
 
 // ---- lifecycle -------------------------------------------------------------------------------
@@ -275,15 +278,18 @@ bool client_core::signed_by_server(wire::message const& m, std::uint64_t mac) co
     return input && siphash24(wire::server_mac_key(secret_), *input) == mac;
 }
 
-bool client_core::reply_ok(wire::message const& m, std::uint64_t mac) const {
+bool client_core::answers_last_register(wire::message const& m, std::uint64_t mac) const {
     auto const input = wire::mac_input(m);
-    if (!input)
-        return false;
-    // Keys made of zeros only would be known to anybody: never accepted.
-    if ((sent_secret_ != 0 || sent_cookie_ != 0) &&
-        siphash24(wire::reply_mac_key(sent_secret_, sent_cookie_), *input) == mac)
+    // A key without a secret (or nonce) would be known to anybody: never accepted.
+    return input && sent_secret_ != 0 &&
+           siphash24(wire::reply_mac_key(sent_secret_, sent_cookie_), *input) == mac;
+}
+
+bool client_core::reply_ok(wire::message const& m, std::uint64_t mac) const {
+    if (answers_last_register(m, mac))
         return true;
-    return secret_ != 0 && siphash24(wire::reply_mac_key(secret_, 0), *input) == mac;
+    auto const input = wire::mac_input(m);
+    return input && secret_ != 0 && siphash24(wire::reply_mac_key(secret_, 0), *input) == mac;
 }
 
 void client_core::handle_server(wire::message const& m, time_point now, actions& out) {
@@ -291,14 +297,18 @@ void client_core::handle_server(wire::message const& m, time_point now, actions&
         [&](auto const& msg) {
             using T = std::decay_t<decltype(msg)>;
             // What could be forged from the server's address must carry the server's mac.
-            if constexpr (std::is_same_v<T, wire::register_ack> ||
-                          std::is_same_v<T, wire::refused> ||
-                          std::is_same_v<T, wire::deregister_ack>) {
-                if (!reply_ok(m, msg.mac))
-                    return;
-            } else if constexpr (requires { msg.mac; }) {
-                if (!signed_by_server(m, msg.mac))
-                    return;
+            bool authentic = true;
+            if constexpr (std::is_same_v<T, wire::challenge>)
+                authentic = answers_last_register(m, msg.mac);
+            else if constexpr (std::is_same_v<T, wire::register_ack> ||
+                               std::is_same_v<T, wire::refused> ||
+                               std::is_same_v<T, wire::deregister_ack>)
+                authentic = reply_ok(m, msg.mac);
+            else if constexpr (requires { msg.mac; })
+                authentic = signed_by_server(m, msg.mac);
+            if (!authentic) {
+                ++forged_from_server_;
+                return;
             }
             if constexpr (std::is_same_v<T, wire::challenge>) {
                 cookie_ = msg.cookie;

@@ -32,6 +32,10 @@ struct client_options {
     milliseconds refresh{10'000};
     /// Seeds message ids and probe nonces (random in production, fixed in tests).
     std::uint64_t seed = 1;
+    /// Sent as the secret of registrations until the server issues one: it keys the mac of the
+    /// first replies (challenge, register_ack), so it must be unpredictable (random in
+    /// production; 0: derived from `seed`, which peers could reconstruct, for tests).
+    std::uint64_t nonce = 0;
 
     // Timing of the path logic; PROTOCOL.md explains the defaults.
     milliseconds probe_interval{250};
@@ -87,6 +91,8 @@ public:
 
     // Introspection for tests and @show_list.
     bool registered() const noexcept { return secret_ != 0; }
+    /// Datagrams from the server's address dropped because their mac did not verify.
+    std::uint64_t forged_from_server() const noexcept { return forged_from_server_; }
     std::optional<wire::endpoint> public_endpoint() const { return public_; }
     std::uint32_t list_version() const noexcept { return version_; }
     std::vector<std::string> peer_ids() const;
@@ -124,6 +130,8 @@ private:
     std::uint64_t next_random();
 
     bool signed_by_server(wire::message const& m, std::uint64_t mac) const;
+    /// Signed with what our last register carried (a challenge must be).
+    bool answers_last_register(wire::message const& m, std::uint64_t mac) const;
     /// A direct reply (ack, refusal) signed with what our request carried.
     bool reply_ok(wire::message const& m, std::uint64_t mac) const;
     void send_register(actions& out);
@@ -153,6 +161,8 @@ private:
     std::uint64_t rng_;
     std::uint64_t cookie_ = 0;
     std::uint64_t secret_ = 0;
+    std::uint64_t nonce_ = 0; ///< the secret field until secret_ is issued
+    std::uint64_t forged_from_server_ = 0;
     std::uint64_t sent_secret_ = 0; ///< secret and cookie of the last register sent
     std::uint64_t sent_cookie_ = 0;
     std::optional<wire::endpoint> public_;

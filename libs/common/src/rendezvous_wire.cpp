@@ -231,9 +231,11 @@ void get(reader& r, register_request& m) {
 }
 void put(writer& w, challenge const& m) {
     w.u64(m.cookie);
+    w.u64(m.mac);
 }
 void get(reader& r, challenge& m) {
     m.cookie = r.u64();
+    m.mac = r.u64();
 }
 void put(writer& w, register_ack const& m) {
     w.u64(m.secret);
