@@ -248,6 +248,20 @@ TEST(RendezvousWire, EndpointsPrintLikeTheSeed) {
     EXPECT_EQ(rv::endpoint::v6(zero, 1).to_string(), "[::]:1");
 }
 
+TEST(RendezvousWire, MappedIpv4BecomesPlainIpv4) {
+    std::array<std::uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
+    EXPECT_EQ(rv::endpoint::v6(mapped, 9).unmapped(), v4(192, 0, 2, 7, 9));
+    EXPECT_EQ(rv::endpoint::v6(mapped, 9).unmapped().to_string(), "192.0.2.7:9");
+    EXPECT_EQ(v4(192, 0, 2, 7, 9).unmapped(), v4(192, 0, 2, 7, 9));
+    EXPECT_EQ(v6_loopback(9).unmapped(), v6_loopback(9));
+    auto compat = mapped; // ::192.0.2.7 (deprecated IPv4-compatible) is not mapped
+    compat[10] = compat[11] = 0;
+    EXPECT_EQ(rv::endpoint::v6(compat, 9).unmapped(), rv::endpoint::v6(compat, 9));
+    auto other = mapped; // ::fffe:... neither
+    other[11] = 0xfe;
+    EXPECT_EQ(rv::endpoint::v6(other, 9).unmapped().fam, rv::endpoint::family::v6);
+}
+
 // What a server sends an unverified source must not exceed what it got (PROTOCOL.md).
 TEST(RendezvousWire, RepliesToUnverifiedSourcesAreSmallerThanTheirRequests) {
     auto const size = [](rv::message const& m) { return rv::encode(m).value().size(); };

@@ -68,6 +68,10 @@ struct endpoint {
     }
     /// `1.2.3.4:5` or `[::1]:5`, as the seed printed addresses.
     std::string to_string() const;
+    /// An IPv4-mapped IPv6 endpoint (`[::ffff:1.2.3.4]:5`, what a dual-stack socket reports for
+    /// an IPv4 peer) as the plain IPv4 endpoint it stands for; any other endpoint unchanged.
+    /// Compare and print endpoints only in this form: one host, one identity.
+    endpoint unmapped() const noexcept;
 
     friend bool operator==(endpoint const&, endpoint const&) = default;
     friend auto operator<=>(endpoint const&, endpoint const&) = default;
