@@ -38,11 +38,13 @@ port=$(grep -Eo 'port [0-9]+' srv.err | cut -d' ' -f2)
 declare -A server=([a6]="[::1]:$port" [b6]="[::1]:$port" [c4]="127.0.0.1:$port"
                    [d4]="[::ffff:127.0.0.1]:$port")
 declare -A fd=([a6]=7 [b6]=8 [c4]=9 [d4]=6)
+declare -A pid
 names=(a6 b6 c4 d4)
 for n in "${names[@]}"; do
     mkfifo "$n.in"
     "$pc" --id "$n" --server "${server[$n]}" --port 0 --refresh 1 <"$n.in" >"$n.out" 2>"$n.err" &
     pids+=("$!")
+    pid[$n]=$!
     eval "exec ${fd[$n]}>$n.in"
 done
 say() { echo "$2" >&"${fd[$1]}"; }
@@ -92,12 +94,16 @@ for n in "${names[@]}"; do
     [[ $(grep -c '^From ' "$n.out") -eq 2 ]] || fail "$n did not get exactly its two messages"
 done
 
-# @exit deregisters at once, whatever the family.
+# @exit (or end of input) deregisters at once, whatever the family; everyone exits 0.
 say a6 @exit
 wait_for srv.out '^a6 is deregistered \[::1\]:[0-9]+$'
 say d4 @exit
 wait_for srv.out '^d4 is deregistered 127\.0\.0\.1:[0-9]+$'
+exec 8>&- 9>&-
+wait_for srv.out '^b6 is deregistered \[::1\]:[0-9]+$'
+wait_for srv.out '^c4 is deregistered 127\.0\.0\.1:[0-9]+$'
 for n in "${names[@]}"; do
-    [[ -s $n.err ]] && fail "$n wrote to stderr"
+    wait "${pid[$n]}" || fail "$n exited with $?"
+    [[ ! -s $n.err ]] || fail "$n wrote to stderr"
 done
 echo "ok"
