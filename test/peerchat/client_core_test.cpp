@@ -294,15 +294,229 @@ TEST(ClientCore, ForgedServerMessagesAreIgnored) {
 
 TEST(ClientCore, AForgedRefusalCannotStopANewClient) {
     network net;
-    net.cut.insert("a"); // a's registration is slow to arrive: the forger is first
     auto& a = net.add_host("a", nullptr);
-    for (std::uint64_t mac : {std::uint64_t{0}, std::uint64_t{7}})
-        net.inject(net.server_ep, a.priv,
-                   rv::encode(rv::refused{rv::refused::reason::id_taken, mac}).value());
+    // The forger is first: a's registration has not even reached the server yet. Keys an
+    // attacker could know: none, or the nonce-less (0, cookie 0) key.
+    auto const input = rv::mac_input(rv::refused{rv::refused::reason::id_taken}).value();
+    for (std::uint64_t mac :
+         {std::uint64_t{0}, std::uint64_t{7}, netlab::siphash24(rv::reply_mac_key(0, 0), input)}) {
+        pc::actions out;
+        a.core->on_datagram(net.server_ep,
+                            rv::encode(rv::refused{rv::refused::reason::id_taken, mac}).value(),
+                            net.now, out);
+        EXPECT_TRUE(out.errors.empty());
+    }
     EXPECT_FALSE(a.core->done());
-    net.cut.clear();
+    EXPECT_EQ(a.core->forged_from_server(), 3U);
     net.run_for(3s);
     EXPECT_TRUE(a.core->registered());
+}
+
+// The first register carries a nonce in its secret field; the challenge must be signed with it.
+TEST(ClientCore, OnlyAChallengeSignedWithTheRegistersNonceIsAnswered) {
+    rv::endpoint const server_ep = rv::endpoint::v4({203, 0, 113, 1}, 10080);
+    rv::endpoint const me = rv::endpoint::v4({198, 51, 100, 7}, 40000);
+    netlab::rendezvousd::server_core server{{}, {5, 6}};
+    pc::client_options o;
+    o.id = "alice";
+    o.server = server_ep;
+    o.nonce = 0x0123456789abcdefULL;
+    pc::client_core core{o};
+    pc::time_point const now{std::chrono::hours{7}};
+    pc::actions out;
+    core.start(now, out);
+    ASSERT_EQ(out.sends.size(), 1U);
+    auto const first = std::get<rv::register_request>(rv::decode(out.sends[0].data).value());
+    EXPECT_EQ(first.cookie, 0U);
+    EXPECT_EQ(first.secret, o.nonce);
+
+    // Forgeries from the server's address: unsigned, signed without the nonce, signed with a
+    // wrong nonce. None is answered (a flood of them cannot make the client flood the server).
+    for (std::uint64_t key0 : {std::uint64_t{0}, o.nonce ^ 1}) {
+        rv::challenge forged{0xbad, 0};
+        forged.mac = netlab::siphash24(rv::reply_mac_key(key0, 0), rv::mac_input(forged).value());
+        out.clear();
+        core.on_datagram(server_ep, rv::encode(forged).value(), now, out);
+        EXPECT_TRUE(out.sends.empty());
+    }
+    out.clear();
+    core.on_datagram(server_ep, rv::encode(rv::challenge{0xbad, 0}).value(), now, out);
+    EXPECT_TRUE(out.sends.empty());
+    EXPECT_EQ(core.forged_from_server(), 3U);
+
+    // The real server's challenge is answered at once with its cookie and the same nonce.
+    netlab::rendezvousd::actions sa;
+    server.on_datagram(me, rv::encode(first).value(), now, sa);
+    ASSERT_EQ(sa.sends.size(), 1U);
+    out.clear();
+    core.on_datagram(server_ep, sa.sends[0].data, now, out);
+    ASSERT_EQ(out.sends.size(), 1U);
+    auto const second = std::get<rv::register_request>(rv::decode(out.sends[0].data).value());
+    EXPECT_EQ(second.cookie, server.cookie_for(me, now));
+    EXPECT_EQ(second.secret, o.nonce);
+    // ... and the server's ack (signed with nonce and cookie) registers it.
+    sa.clear();
+    server.on_datagram(me, out.sends[0].data, now, sa);
+    out.clear();
+    for (auto const& s : sa.sends)
+        core.on_datagram(server_ep, s.data, now, out);
+    EXPECT_TRUE(core.registered());
+    EXPECT_EQ(core.public_endpoint(), me);
+    EXPECT_EQ(core.forged_from_server(), 3U);
+}
+
+TEST(ClientCore, AFloodOfForgedChallengesNeitherStopsNorAmplifiesRegistration) {
+    network net;
+    auto& a = net.add_host("a", nullptr);
+    // The attacker answers every datagram a sends with ten forged challenges.
+    for (int i = 0; i < 10; ++i)
+        net.inject(net.server_ep, a.priv,
+                   rv::encode(rv::challenge{0xbad0 + static_cast<std::uint64_t>(i), 0}).value());
+    net.run_for(3s);
+    EXPECT_TRUE(a.core->registered());
+    EXPECT_EQ(a.core->forged_from_server(), 10U);
+    EXPECT_EQ(net.server.stats().challenges, 1U); // no register with a bogus cookie ever
+    EXPECT_EQ(net.server.stats().registrations, 1U);
+}
+
+TEST(ClientCore, AServerAddressThatDoesNotAnswerIsSkipped) {
+    network net;
+    // A name resolving to an IPv6 address nobody answers at, then the server's IPv4 address.
+    pc::client_options o;
+    o.server =
+        rv::endpoint::v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 10080);
+    o.fallback_servers = {net.server_ep};
+    auto& a = net.add_host("a", nullptr, o);
+    net.add_host("b", nullptr);
+    net.run_for(1500ms);
+    EXPECT_FALSE(a.core->registered()); // two tries at the first address (0 s, 1 s)
+    net.run_for(2s);
+    EXPECT_TRUE(a.core->registered());
+    EXPECT_EQ(a.core->server(), net.server_ep);
+    EXPECT_EQ(a.core->peer_ids(), std::vector<std::string>{"b"});
+    // It stays there: refreshes go to the address that answered.
+    net.run_for(30s);
+    EXPECT_EQ(a.core->server(), net.server_ep);
+    EXPECT_EQ(net.server.client_count(), 2U);
+    EXPECT_TRUE(a.errors.empty());
+}
+
+TEST(ClientCore, TheFirstServerAddressIsKeptWhenItAnswers) {
+    network net;
+    pc::client_options o;
+    o.fallback_servers = {rv::endpoint::v4({192, 0, 2, 1}, 10080)};
+    auto& a = net.add_host("a", nullptr, o);
+    net.run_for(20s);
+    EXPECT_TRUE(a.core->registered());
+    EXPECT_EQ(a.core->server(), net.server_ep);
+    // Once settled, datagrams from the other address are not control messages.
+    auto const before = a.core->forged_from_server();
+    net.inject(rv::endpoint::v4({192, 0, 2, 1}, 10080), a.priv,
+               rv::encode(rv::challenge{1, 2}).value());
+    EXPECT_EQ(a.core->forged_from_server(), before);
+}
+
+// A server (or a dual-stack socket) may report IPv4 addresses as IPv4-mapped IPv6
+// (::ffff:a.b.c.d): the client compares and prints them as the IPv4 they are.
+TEST(ClientCore, MappedAddressesAreTreatedAsIpv4) {
+    auto const mapped = [](rv::endpoint const& e) {
+        std::array<std::uint8_t, 16> a{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        std::copy_n(e.address.begin(), 4, a.begin() + 12);
+        return rv::endpoint::v6(a, e.port);
+    };
+    rv::endpoint const server_ep = rv::endpoint::v4({203, 0, 113, 1}, 10080);
+    netlab::rendezvousd::server_core server{{}, {5, 6}};
+    pc::time_point const now{std::chrono::hours{7}};
+    // a and b behind one NAT (public 198.51.100.1); the server sees a's source as mapped and
+    // b reports its private address mapped.
+    rv::endpoint const a_pub = rv::endpoint::v4({198, 51, 100, 1}, 40000);
+    rv::endpoint const b_pub = rv::endpoint::v4({198, 51, 100, 1}, 40001);
+    rv::endpoint const b_priv = rv::endpoint::v4({10, 0, 0, 5}, 10081);
+    pc::client_options o;
+    o.id = "a";
+    o.server = mapped(server_ep); // as a resolver on a dual-stack host may give it
+    o.private_endpoints = {rv::endpoint::v4({10, 0, 0, 4}, 10081)};
+    pc::client_core a{o};
+    EXPECT_EQ(a.server(), server_ep);
+
+    pc::actions out;
+    netlab::rendezvousd::actions sa;
+    // Datagrams a sends reach the server from mapped(a_pub); the server's replies reach a
+    // from mapped(server_ep).
+    auto const pump = [&] {
+        for (int round = 0; round < 10 && !(out.sends.empty() && sa.sends.empty()); ++round) {
+            auto const to_server = std::exchange(out.sends, {});
+            for (auto const& s : to_server)
+                if (s.to == server_ep)
+                    server.on_datagram(mapped(a_pub), s.data, now, sa);
+            auto const from_server = std::exchange(sa.sends, {});
+            for (auto const& s : from_server)
+                if (s.to == mapped(a_pub))
+                    a.on_datagram(mapped(server_ep), s.data, now, out);
+        }
+    };
+    a.start(now, out);
+    pump();
+    ASSERT_TRUE(a.registered());
+    EXPECT_EQ(a.public_endpoint(), a_pub);
+
+    // b registers by hand with its private endpoint in mapped form.
+    std::uint64_t const nonce = 99;
+    server.on_datagram(b_pub, rv::encode(rv::register_request{"b", 0, nonce, {}}).value(), now, sa);
+    sa.clear();
+    server.on_datagram(b_pub,
+                       rv::encode(rv::register_request{
+                                      "b", server.cookie_for(b_pub, now), nonce, {mapped(b_priv)}})
+                           .value(),
+                       now, sa);
+    std::uint64_t pair_key = 0;
+    for (auto const& s : sa.sends)
+        if (auto const m = rv::decode(s.data); m && s.to == b_pub)
+            if (auto const* page = std::get_if<rv::list_page>(&*m); page && !page->peers.empty())
+                pair_key = page->peers[0].pair_key;
+    ASSERT_NE(pair_key, 0U);
+    pump(); // delivers the join notice to a
+    ASSERT_EQ(a.peer_ids(), std::vector<std::string>{"b"});
+    // Same public IP: a punches b's private endpoint, as IPv4.
+    bool probed_private = false;
+    for (auto const& s : out.sends)
+        probed_private = probed_private || s.to == b_priv;
+    out.clear();
+    a.on_timer(now + std::chrono::milliseconds{300}, out);
+    for (auto const& s : out.sends)
+        probed_private = probed_private || s.to == b_priv;
+    EXPECT_TRUE(probed_private);
+
+    // b's probe reply arrives from its private address, mapped (a dual-stack socket's view):
+    // it proves the private candidate.
+    rv::probe_reply reply{"b", "a", 1, 0};
+    reply.mac = netlab::siphash24({pair_key, 0}, rv::mac_input(reply).value());
+    out.clear();
+    a.on_datagram(mapped(b_priv), rv::encode(reply).value(), now, out);
+    EXPECT_EQ(a.path_to("b"), pc::path_kind::private_);
+    EXPECT_EQ(a.direct_endpoint("b"), b_priv);
+    a.on_timer(now + std::chrono::seconds{2}, out); // ready: the list is in
+    out.clear();
+    a.on_line("@show_list", now + std::chrono::seconds{2}, out);
+    EXPECT_EQ(out.lines, std::vector<std::string>{"b 10.0.0.5:10081 private"});
+}
+
+TEST(ClientCore, IPv6PrivateEndpointsArePunchedOnlyFromADualStackSocket) {
+    network net;
+    auto& n = net.add_nat(nat_kind::cone);
+    auto const ula = rv::endpoint::v6({0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7}, 10081);
+    pc::client_options with_v6;
+    with_v6.private_endpoints = {ula};
+    net.add_host("a1", &n, with_v6);
+    pc::client_options v4_only;
+    v4_only.ipv6 = false;
+    auto& a2 = net.add_host("a2", &n, v4_only);
+    auto& a3 = net.add_host("a3", &n);
+    net.run_for(3s);
+    EXPECT_GT((net.sent[{"a3", ula}]), 0U);
+    EXPECT_EQ((net.sent[{"a2", ula}]), 0U);
+    EXPECT_EQ(a2.core->path_to("a1"), pc::path_kind::private_);
+    EXPECT_EQ(a3.core->path_to("a1"), pc::path_kind::private_);
 }
 
 TEST(ClientCore, TakenIdStopsTheClientWithAnError) {

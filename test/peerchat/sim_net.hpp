@@ -74,8 +74,9 @@ public:
         h->priv = n == nullptr ? wire::endpoint::v4({203, 0, 113, idx}, 10081)
                                : wire::endpoint::v4({10, 0, n->public_ip, idx}, 10081);
         o.id = name;
-        o.server = server_ep;
-        o.private_endpoints = {h->priv};
+        if (o.server.port == 0) // unless the test gives other (say unreachable) addresses
+            o.server = server_ep;
+        o.private_endpoints.insert(o.private_endpoints.begin(), h->priv); // + the test's
         o.seed = idx;
         h->core = std::make_unique<peerchat::client_core>(o);
         peerchat::actions out;
@@ -137,6 +138,8 @@ public:
 
     std::size_t delivered = 0;
     std::size_t dropped = 0;
+    /// Datagrams each host sent to each destination.
+    std::map<std::pair<std::string, wire::endpoint>, std::size_t> sent;
 
     /// A forged datagram from an arbitrary source, delivered as if it came off the wire.
     void inject(wire::endpoint const& from, wire::endpoint const& to, wire::bytes bytes) {
@@ -172,6 +175,7 @@ private:
     }
 
     void send_from(host& h, peerchat::outgoing const& o) {
+        ++sent[{h.name, o.to}];
         if (cut.contains(h.name))
             return;
         // Same LAN, private destination: straight across the switch.

@@ -57,13 +57,13 @@ protected:
         return v;
     }
 
-    /// The full two-step registration; returns the secret.
+    /// The full two-step registration (`nonce` in the secret field); returns the secret.
     std::uint64_t join(std::string const& id, rv::endpoint const& from,
-                       std::vector<rv::endpoint> privates = {}) {
-        auto const first = deliver(from, rv::register_request{id, 0, 0, privates});
+                       std::vector<rv::endpoint> privates = {}, std::uint64_t nonce = 0) {
+        auto const first = deliver(from, rv::register_request{id, 0, nonce, privates});
         EXPECT_EQ(first.size(), 1U);
         auto const cookie = std::get<rv::challenge>(first.at(0).second).cookie;
-        auto const second = deliver(from, rv::register_request{id, cookie, 0, privates});
+        auto const second = deliver(from, rv::register_request{id, cookie, nonce, privates});
         EXPECT_FALSE(second.empty());
         EXPECT_EQ(second.at(0).first, from);
         return std::get<rv::register_ack>(second.at(0).second).secret;
@@ -76,6 +76,13 @@ template <class M>
 bool signed_for(M const& m, std::uint64_t secret) {
     auto const input = rv::mac_input(m).value();
     return netlab::siphash24(rv::server_mac_key(secret), input) == m.mac;
+}
+
+/// True when `m`'s mac is a direct reply's to a request that carried `secret` and `cookie`.
+template <class M>
+bool replies_to(M const& m, std::uint64_t secret, std::uint64_t cookie) {
+    auto const input = rv::mac_input(m).value();
+    return netlab::siphash24(rv::reply_mac_key(secret, cookie), input) == m.mac;
 }
 
 template <class T>
@@ -98,6 +105,68 @@ TEST_F(ServerCore, FirstRegisterIsAnsweredByASmallerChallengeOnly) {
     EXPECT_LE(out.sends[0].data.size(), request_size);
     EXPECT_EQ(server.client_count(), 0U);
     EXPECT_TRUE(out.lines.empty());
+}
+
+TEST_F(ServerCore, TheChallengeIsSignedWithTheRequestsNonce) {
+    std::uint64_t const nonce = 0x5eed5eed5eed5eedULL;
+    auto const r = deliver(ep(9), rv::register_request{"alice", 0, nonce, {}});
+    ASSERT_EQ(r.size(), 1U);
+    auto const& ch = std::get<rv::challenge>(r[0].second);
+    EXPECT_EQ(ch.cookie, cookie(ep(9)));
+    EXPECT_TRUE(replies_to(ch, nonce, 0));
+    EXPECT_FALSE(replies_to(ch, 0, 0)); // not the key everybody knows
+    // A refresh with a stale cookie: signed under what that request carried.
+    auto const again = deliver(ep(9), rv::register_request{"alice", 12345, nonce, {}});
+    EXPECT_TRUE(replies_to(std::get<rv::challenge>(again.at(0).second), nonce, 12345));
+}
+
+TEST_F(ServerCore, AnUnknownIdWithANonceIsANewRegistration) {
+    std::uint64_t const nonce = 77;
+    auto const r = deliver(ep(1), rv::register_request{"alice", cookie(ep(1)), nonce, {}});
+    EXPECT_EQ(out.lines, std::vector<std::string>{"alice 203.0.113.1:10081"});
+    auto const acks = only<rv::register_ack>(r);
+    ASSERT_EQ(acks.size(), 1U);
+    EXPECT_NE(acks[0].second.secret, 0U);
+    EXPECT_NE(acks[0].second.secret, nonce); // the server issues its own
+    EXPECT_TRUE(replies_to(acks[0].second, nonce, cookie(ep(1))));
+    EXPECT_EQ(server.client_count(), 1U);
+    EXPECT_EQ(server.stats().registrations, 1U);
+}
+
+TEST_F(ServerCore, ARestartWithANewNonceFromTheSameEndpointReplacesTheOldRegistration) {
+    auto const old = join("alice", ep(1), {}, 1001);
+    join("bob", ep(2));
+    auto const c = cookie(ep(1));
+    auto const acks =
+        only<rv::register_ack>(deliver(ep(1), rv::register_request{"alice", c, 2002, {}}));
+    ASSERT_EQ(acks.size(), 1U);
+    EXPECT_TRUE(replies_to(acks[0].second, 2002, c));
+    auto const fresh = acks[0].second.secret;
+    EXPECT_NE(fresh, 0U);
+    EXPECT_NE(fresh, old);
+    EXPECT_EQ(out.lines, (std::vector<std::string>{"alice is deregistered 203.0.113.1:10081",
+                                                   "alice 203.0.113.1:10081"}));
+    EXPECT_EQ(server.client_count(), 2U);
+    // The old secret is dead, the new one refreshes.
+    auto r = deliver(ep(1), rv::register_request{"alice", cookie(ep(1)), fresh, {}});
+    EXPECT_EQ(only<rv::register_ack>(r).at(0).second.secret, fresh);
+    EXPECT_TRUE(out.lines.empty());
+}
+
+TEST_F(ServerCore, ANonceFromAnotherEndpointCannotTakeALiveId) {
+    auto const a = join("alice", ep(1), {}, 1001);
+    for (std::uint64_t nonce : {std::uint64_t{1001}, std::uint64_t{3003}}) {
+        auto const c = cookie(ep(7));
+        auto const r = deliver(ep(7), rv::register_request{"alice", c, nonce, {}});
+        ASSERT_EQ(r.size(), 1U);
+        auto const& refusal = std::get<rv::refused>(r[0].second);
+        EXPECT_EQ(refusal.why, rv::refused::reason::id_taken);
+        EXPECT_TRUE(replies_to(refusal, nonce, c));
+    }
+    EXPECT_TRUE(out.lines.empty());
+    EXPECT_EQ(server.client_count(), 1U);
+    auto const r = deliver(ep(1), rv::register_request{"alice", cookie(ep(1)), a, {}});
+    EXPECT_EQ(only<rv::register_ack>(r).size(), 1U);
 }
 
 TEST_F(ServerCore, AForeignCookieIsNotAccepted) {

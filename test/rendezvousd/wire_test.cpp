@@ -44,7 +44,7 @@ std::vector<rv::message> samples() {
             ~0ULL,
             42,
             {v4(10, 0, 0, 2, 10081), v6_loopback(1), v4(192, 168, 1, 2, 65535), v6_loopback(2)}},
-        rv::challenge{0xdeadbeefcafef00dULL},
+        rv::challenge{0xdeadbeefcafef00dULL, 0x1a},
         rv::register_ack{7, v4(198, 51, 100, 9, 1), 0xffffffffU, 0x11},
         rv::register_ack{7, v6_loopback(10081), 3},
         rv::refused{rv::refused::reason::id_taken, 0x12},
@@ -138,6 +138,10 @@ TEST(RendezvousWire, LayoutIsBigEndianAsDocumented) {
     rv::bytes const expected{'N', 'R', 1, 1, 2, 'a', 'b', 1, 2, 3,  4, 5, 6, 7,    8,   0,
                              0,   0,   0, 0, 0, 0,   9,   1, 4, 10, 0, 0, 2, 0x27, 0x61};
     EXPECT_EQ(bytes, expected);
+    rv::bytes const challenge{'N', 'R', 1,    2,    1,    2,    3,    4,    5,    6,
+                              7,   8,   0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18};
+    EXPECT_EQ(rv::encode(rv::challenge{0x0102030405060708ULL, 0x1112131415161718ULL}).value(),
+              challenge);
 }
 
 TEST(RendezvousWire, BadIdsAreRejectedBothWays) {
@@ -242,6 +246,33 @@ TEST(RendezvousWire, EndpointsPrintLikeTheSeed) {
     EXPECT_EQ(rv::endpoint::v6(a, 80).to_string(), "[2001:db8::1:0:0:1]:80");
     std::array<std::uint8_t, 16> zero{};
     EXPECT_EQ(rv::endpoint::v6(zero, 1).to_string(), "[::]:1");
+}
+
+TEST(RendezvousWire, MappedIpv4BecomesPlainIpv4) {
+    std::array<std::uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
+    EXPECT_EQ(rv::endpoint::v6(mapped, 9).unmapped(), v4(192, 0, 2, 7, 9));
+    EXPECT_EQ(rv::endpoint::v6(mapped, 9).unmapped().to_string(), "192.0.2.7:9");
+    EXPECT_EQ(v4(192, 0, 2, 7, 9).unmapped(), v4(192, 0, 2, 7, 9));
+    EXPECT_EQ(v6_loopback(9).unmapped(), v6_loopback(9));
+    auto compat = mapped; // ::192.0.2.7 (deprecated IPv4-compatible) is not mapped
+    compat[10] = compat[11] = 0;
+    EXPECT_EQ(rv::endpoint::v6(compat, 9).unmapped(), rv::endpoint::v6(compat, 9));
+    auto other = mapped; // ::fffe:... neither
+    other[11] = 0xfe;
+    EXPECT_EQ(rv::endpoint::v6(other, 9).unmapped().fam, rv::endpoint::family::v6);
+}
+
+// What a server sends an unverified source must not exceed what it got (PROTOCOL.md).
+TEST(RendezvousWire, RepliesToUnverifiedSourcesAreSmallerThanTheirRequests) {
+    auto const size = [](rv::message const& m) { return rv::encode(m).value().size(); };
+    auto const smallest_register = size(rv::register_request{"a", 0, 0, {}});
+    EXPECT_EQ(smallest_register, 23U);
+    EXPECT_EQ(size(rv::challenge{}), 20U);
+    EXPECT_EQ(size(rv::refused{}), 13U);
+    EXPECT_EQ(size(rv::deregister_ack{}), 12U);
+    EXPECT_LE(size(rv::challenge{}), smallest_register);
+    EXPECT_LE(size(rv::refused{}), size(rv::deregister_request{"a", 0}));
+    EXPECT_LE(size(rv::deregister_ack{}), size(rv::deregister_request{"a", 0}));
 }
 
 // NETLAB_WRITE_CORPUS=<dir> refreshes the fuzz seed corpus from the samples above.

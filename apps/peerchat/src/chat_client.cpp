@@ -1,13 +1,16 @@
 #include "chat_client.hpp"
 
+#include "endpoints.hpp"
 #include "local_addresses.hpp"
 #include "udp_endpoint.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 
 #include <random>
+#include <stdexcept>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,14 +23,24 @@ namespace rv = netlab::rendezvous;
 
 namespace {
 
-udp::endpoint resolve(net::any_io_executor const& ex, program_options const& o) {
-    udp::resolver resolver{ex};
-    auto const results = resolver.resolve(o.server_host, std::to_string(o.server_port));
-    // IPv4 first: NATs and the lab are IPv4; an IPv6-only server still works.
-    for (auto const& r : results)
-        if (r.endpoint().address().is_v4())
-            return r.endpoint();
-    return results.begin()->endpoint();
+/// Dual stack (IPv6 with IPv4-mapped addresses) where the host has IPv6, else IPv4 only.
+void open_socket(udp::socket& s, std::uint16_t port) {
+    boost::system::error_code ec;
+    s.open(udp::v6(), ec);
+    if (!ec)
+        s.set_option(net::ip::v6_only{false}, ec);
+    if (!ec)
+        s.bind({udp::v6(), port}, ec);
+    if (ec) {
+        if (s.is_open())
+            s.close();
+        s.open(udp::v4());
+        s.bind({udp::v4(), port});
+    }
+}
+
+std::uint64_t random64(std::random_device& rd) {
+    return (std::uint64_t{rd()} << 32U) | rd();
 }
 
 } // namespace
@@ -42,10 +55,23 @@ chat_client::chat_client(net::any_io_executor ex, program_options const& options
     , signals_{strand_, SIGINT, SIGTERM}
     , print_{std::move(print)}
     , print_error_{std::move(print_error)} {
-    auto const server = resolve(strand_, options_);
-    server_ = rv::to_wire(server);
-    socket_.open(server.protocol());
-    socket_.bind({server.protocol(), options_.port});
+    open_socket(socket_, options_.port);
+    ipv6_ = socket_.local_endpoint().protocol() == udp::v6();
+    // Every address of the name, in getaddrinfo's order (RFC 6724: the preferred family
+    // first); the core tries them in turn until one answers.
+    udp::resolver resolver{strand_};
+    boost::system::error_code ec;
+    auto const results =
+        resolver.resolve(options_.server_host, std::to_string(options_.server_port), ec);
+    if (ec)
+        throw std::runtime_error{"cannot resolve " + options_.server_host + ": " + ec.message()};
+    std::vector<rv::endpoint> resolved;
+    for (auto const& r : results)
+        resolved.push_back(rv::to_wire(r.endpoint()));
+    servers_ = usable_servers(resolved, ipv6_);
+    if (servers_.empty())
+        throw std::runtime_error{options_.server_host +
+                                 " has only IPv6 addresses and this host has no IPv6"};
     // A descriptor of our own (closing it leaves fd 0 alone). Regular files and devices such
     // as /dev/null cannot be polled (epoll says EPERM, which Asio hides): they never block, so
     // they are read without waiting.
@@ -154,12 +180,16 @@ void chat_client::on_line(std::string_view line) {
     }
     client_options co;
     co.id = id;
-    co.server = server_;
-    auto const local = socket_.local_endpoint();
-    co.private_endpoints = local_addresses(server_.fam, local.port());
+    co.server = servers_.front();
+    co.fallback_servers.assign(servers_.begin() + 1, servers_.end());
+    co.ipv6 = ipv6_;
+    // Peers on this very host (the server is on loopback) can use loopback addresses.
+    co.private_endpoints =
+        local_addresses(socket_.local_endpoint().port(), ipv6_, is_loopback(servers_.front()));
     co.refresh = options_.refresh;
     std::random_device rd;
-    co.seed = (std::uint64_t{rd()} << 32U) | rd();
+    co.seed = random64(rd);
+    co.nonce = random64(rd); // apart from the seed, which message ids give away
     core_.emplace(co);
     actions out;
     core_->start(clock::now(), out);

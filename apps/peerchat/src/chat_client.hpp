@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace netlab::peerchat {
 
@@ -25,7 +26,8 @@ class chat_client {
 public:
     using line_sink = std::function<void(std::string_view)>;
 
-    /// Resolves the server and binds the socket at once (throws on failure).
+    /// Binds the socket (dual-stack where the host has IPv6) and resolves the server at once
+    /// (throws on failure).
     chat_client(boost::asio::any_io_executor ex, program_options const& options, int input_fd,
                 line_sink print, line_sink print_error);
 
@@ -45,7 +47,8 @@ private:
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     program_options options_;
     boost::asio::ip::udp::socket socket_;
-    rendezvous::endpoint server_;
+    std::vector<rendezvous::endpoint> servers_; ///< the server's usable addresses, in order
+    bool ipv6_ = false;                         ///< the socket is dual-stack
     boost::asio::posix::stream_descriptor input_;
     bool input_pollable_ = true;
     int input_fd_ = 0;

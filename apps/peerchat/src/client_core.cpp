@@ -15,6 +15,8 @@ constexpr milliseconds unreachable_warning{5000};
 constexpr milliseconds ready_wait{5000};
 constexpr std::size_t max_held_lines = 1000;
 constexpr milliseconds punch_grace{1000};
+// Registers sent to one server address (at 0, 1 s) before the next address is tried.
+constexpr int tries_per_server = 2;
 
 siphash_key mac_key(std::uint64_t pair_key) {
     return {pair_key, 0};
@@ -53,6 +55,17 @@ client_core::client_core(client_options options)
     , rng_{options_.seed}
     , next_message_id_{0} {
     next_message_id_ = next_random() >> 1U; // random start: ids do not repeat across restarts
+    nonce_ = options_.nonce != 0 ? options_.nonce : next_random();
+    if (nonce_ == 0)
+        nonce_ = 1; // 0 would leave the first replies signed with a key anybody knows
+    // Endpoints are compared and printed in one form only: IPv4-mapped ones as plain IPv4.
+    servers_.push_back(options_.server.unmapped());
+    for (auto const& e : options_.fallback_servers)
+        if (auto const u = e.unmapped();
+            std::find(servers_.begin(), servers_.end(), u) == servers_.end())
+            servers_.push_back(u);
+    for (auto& e : options_.private_endpoints)
+        e = e.unmapped();
 }
 
 std::uint64_t client_core::next_random() {
@@ -86,10 +99,18 @@ bool client_core::mac_ok(peer const& p, wire::message const& m, std::uint64_t ma
 }
 
 void client_core::send_register(actions& out) {
-    sent_secret_ = secret_;
+    // A name with several addresses (IPv6 and IPv4, say): like any client, try the next when
+    // one does not answer, and keep the first that does.
+    if (!server_settled_ && servers_.size() > 1 && tries_at_server_ >= tries_per_server) {
+        server_index_ = (server_index_ + 1) % servers_.size();
+        tries_at_server_ = 0;
+        cookie_ = 0; // cookies are per source and server address
+    }
+    ++tries_at_server_;
+    sent_secret_ = secret_ != 0 ? secret_ : nonce_;
     sent_cookie_ = cookie_;
-    send(out, options_.server,
-         wire::register_request{options_.id, cookie_, secret_, options_.private_endpoints});
+    send(out, server(),
+         wire::register_request{options_.id, cookie_, sent_secret_, options_.private_endpoints});
 }
 
 // ---- lifecycle -------------------------------------------------------------------------------
@@ -120,7 +141,7 @@ void client_core::finish_exit(time_point now, actions& out) {
         return;
     }
     exit_ = exit_phase::deregistering;
-    send(out, options_.server, wire::deregister_request{options_.id, secret_});
+    send(out, server(), wire::deregister_request{options_.id, secret_});
     next_deregister_ = now + deregister_retry;
     exit_deadline_ = now + options_.exit_timeout;
 }
@@ -173,14 +194,14 @@ void client_core::on_timer(time_point now, actions& out) {
             return;
         }
         if (now >= next_deregister_) {
-            send(out, options_.server, wire::deregister_request{options_.id, secret_});
+            send(out, server(), wire::deregister_request{options_.id, secret_});
             next_deregister_ = now + deregister_retry;
         }
     }
     if (secret_ == 0 && !warned_unreachable_ && now - started_ >= unreachable_warning) {
         warned_unreachable_ = true;
-        out.errors.push_back("peerchat: no answer from rendezvousd at " +
-                             options_.server.to_string() + " yet; still trying");
+        out.errors.push_back("peerchat: no answer from rendezvousd at " + server().to_string() +
+                             " yet; still trying");
     }
     if (now >= next_register_) {
         // Unanswered registrations are retried quickly (1, 2, 4 s ...), refreshes every
@@ -218,18 +239,22 @@ void client_core::on_timer(time_point now, actions& out) {
 
 void client_core::request_resync(time_point now, actions& out) {
     if (secret_ != 0)
-        send(out, options_.server, wire::resync_request{options_.id, secret_});
+        send(out, server(), wire::resync_request{options_.id, secret_});
     resync_check_ = now + 2 * resync_wait;
 }
 
 void client_core::rebuild_candidates(peer& p) const {
     std::vector<candidate> fresh;
+    auto const add = [&](wire::endpoint const& e, path_kind kind) {
+        if (reachable(e) &&
+            std::none_of(fresh.begin(), fresh.end(), [&](candidate const& c) { return c.ep == e; }))
+            fresh.push_back({e, kind, false});
+    };
     // Behind the same public address: the NAT would have to hairpin, which most do not.
     if (public_ && public_->same_address(p.entry.public_endpoint))
         for (auto const& e : p.entry.private_endpoints)
-            if (e.fam == options_.server.fam)
-                fresh.push_back({e, path_kind::private_, false});
-    fresh.push_back({p.entry.public_endpoint, path_kind::public_, false});
+            add(e, path_kind::private_);
+    add(p.entry.public_endpoint, path_kind::public_);
     p.candidates = std::move(fresh);
 }
 
@@ -239,12 +264,17 @@ void client_core::start_punching(peer& p, time_point now) {
     p.next_repunch = now + options_.repunch_interval;
 }
 
-void client_core::upsert_peer(wire::peer_entry const& e, time_point now) {
+void client_core::upsert_peer(wire::peer_entry const& announced, time_point now) {
+    // A server may report an IPv4 client as IPv4-mapped IPv6: one form only from here on.
+    auto e = announced;
+    e.public_endpoint = e.public_endpoint.unmapped();
+    for (auto& ep : e.private_endpoints)
+        ep = ep.unmapped();
     auto [it, inserted] = peers_.try_emplace(e.id);
     peer& p = it->second;
     if (!inserted && p.entry == e)
         return;
-    p.entry = e;
+    p.entry = std::move(e);
     p.unanswered = 0;
     rebuild_candidates(p);
     start_punching(p, now);
@@ -275,30 +305,48 @@ bool client_core::signed_by_server(wire::message const& m, std::uint64_t mac) co
     return input && siphash24(wire::server_mac_key(secret_), *input) == mac;
 }
 
-bool client_core::reply_ok(wire::message const& m, std::uint64_t mac) const {
+bool client_core::answers_last_register(wire::message const& m, std::uint64_t mac) const {
     auto const input = wire::mac_input(m);
-    if (!input)
-        return false;
-    // Keys made of zeros only would be known to anybody: never accepted.
-    if ((sent_secret_ != 0 || sent_cookie_ != 0) &&
-        siphash24(wire::reply_mac_key(sent_secret_, sent_cookie_), *input) == mac)
-        return true;
-    return secret_ != 0 && siphash24(wire::reply_mac_key(secret_, 0), *input) == mac;
+    // A key without a secret (or nonce) would be known to anybody: never accepted.
+    return input && sent_secret_ != 0 &&
+           siphash24(wire::reply_mac_key(sent_secret_, sent_cookie_), *input) == mac;
 }
 
-void client_core::handle_server(wire::message const& m, time_point now, actions& out) {
+bool client_core::reply_ok(wire::message const& m, std::uint64_t mac) const {
+    if (answers_last_register(m, mac))
+        return true;
+    auto const input = wire::mac_input(m);
+    return input && secret_ != 0 && siphash24(wire::reply_mac_key(secret_, 0), *input) == mac;
+}
+
+bool client_core::reachable(wire::endpoint const& e) const noexcept {
+    return e.fam == wire::endpoint::family::v4 || options_.ipv6;
+}
+
+void client_core::handle_server(std::size_t server_index, wire::message const& m, time_point now,
+                                actions& out) {
     std::visit(
         [&](auto const& msg) {
             using T = std::decay_t<decltype(msg)>;
             // What could be forged from the server's address must carry the server's mac.
-            if constexpr (std::is_same_v<T, wire::register_ack> ||
-                          std::is_same_v<T, wire::refused> ||
-                          std::is_same_v<T, wire::deregister_ack>) {
-                if (!reply_ok(m, msg.mac))
-                    return;
-            } else if constexpr (requires { msg.mac; }) {
-                if (!signed_by_server(m, msg.mac))
-                    return;
+            bool authentic = true;
+            if constexpr (std::is_same_v<T, wire::challenge>)
+                authentic = answers_last_register(m, msg.mac);
+            else if constexpr (std::is_same_v<T, wire::register_ack> ||
+                               std::is_same_v<T, wire::refused> ||
+                               std::is_same_v<T, wire::deregister_ack>)
+                authentic = reply_ok(m, msg.mac);
+            else if constexpr (requires { msg.mac; })
+                authentic = signed_by_server(m, msg.mac);
+            if (!authentic) {
+                ++forged_from_server_;
+                return;
+            }
+            if (!server_settled_) {
+                // The first authentic answer picks the address (it may be a slow one we
+                // already moved away from: the mac proves it answers our register).
+                server_settled_ = true;
+                server_index_ = server_index;
             }
             if constexpr (std::is_same_v<T, wire::challenge>) {
                 cookie_ = msg.cookie;
@@ -308,8 +356,8 @@ void client_core::handle_server(wire::message const& m, time_point now, actions&
                 awaiting_ack_ = false;
                 register_backoff_ = milliseconds{1000};
                 next_register_ = now + options_.refresh;
-                if (!public_ || *public_ != msg.observed) {
-                    public_ = msg.observed;
+                if (auto const observed = msg.observed.unmapped(); public_ != observed) {
+                    public_ = observed;
                     for (auto& [id, p] : peers_) {
                         rebuild_candidates(p);
                         start_punching(p, now);
@@ -367,7 +415,7 @@ void client_core::handle_server(wire::message const& m, time_point now, actions&
             } else if constexpr (std::is_same_v<T, wire::relayed_chat>) {
                 // The server verified the sender.
                 if (secret_ != 0)
-                    send(out, options_.server,
+                    send(out, server(),
                          wire::relay_ack{options_.id, secret_, msg.from, msg.message_id});
                 if (remember(msg.from, msg.message_id))
                     out.lines.push_back("From " + msg.from + " [" + msg.text + "]");
@@ -511,16 +559,19 @@ bool client_core::remember(std::string const& from, std::uint64_t message_id) {
     return true;
 }
 
-void client_core::on_datagram(wire::endpoint const& from, std::span<std::uint8_t const> datagram,
+void client_core::on_datagram(wire::endpoint const& source, std::span<std::uint8_t const> datagram,
                               time_point now, actions& out) {
     if (done_)
         return;
     auto const m = wire::decode(datagram);
     if (!m)
         return;
-    // Control messages count only from the server's address.
-    if (from == options_.server)
-        handle_server(*m, now, out);
+    auto const from = source.unmapped();
+    // Control messages count only from the server's address (any of them until one answered).
+    auto const known = std::find(servers_.begin(), servers_.end(), from);
+    auto const index = static_cast<std::size_t>(known - servers_.begin());
+    if (known != servers_.end() && (index == server_index_ || !server_settled_))
+        handle_server(index, *m, now, out);
     else
         handle_peer(from, *m, now, out);
     if (exit_ == exit_phase::draining && pending_.empty())
@@ -542,7 +593,7 @@ void client_core::try_send_chat(std::uint64_t id, pending_chat& c, time_point no
         c.relayed = true;
     }
     if (secret_ != 0)
-        send(out, options_.server, wire::relay_chat{options_.id, secret_, c.to, id, c.text});
+        send(out, server(), wire::relay_chat{options_.id, secret_, c.to, id, c.text});
 }
 
 void client_core::command_chat(std::string_view rest, time_point now, actions& out) {

@@ -27,11 +27,20 @@ using std::chrono::milliseconds;
 struct client_options {
     std::string id;
     wire::endpoint server;
+    /// More addresses of the server (a name with several), tried in turn while `server` does
+    /// not answer; the first that answers is kept.
+    std::vector<wire::endpoint> fallback_servers;
+    /// The socket reaches IPv6 endpoints (dual-stack); false on an IPv4-only socket.
+    bool ipv6 = true;
     /// This host's own addresses with the bound port: the private endpoints.
     std::vector<wire::endpoint> private_endpoints;
     milliseconds refresh{10'000};
     /// Seeds message ids and probe nonces (random in production, fixed in tests).
     std::uint64_t seed = 1;
+    /// Sent as the secret of registrations until the server issues one: it keys the mac of the
+    /// first replies (challenge, register_ack), so it must be unpredictable (random in
+    /// production; 0: derived from `seed`, which peers could reconstruct, for tests).
+    std::uint64_t nonce = 0;
 
     // Timing of the path logic; PROTOCOL.md explains the defaults.
     milliseconds probe_interval{250};
@@ -87,6 +96,10 @@ public:
 
     // Introspection for tests and @show_list.
     bool registered() const noexcept { return secret_ != 0; }
+    /// Datagrams from the server's address dropped because their mac did not verify.
+    std::uint64_t forged_from_server() const noexcept { return forged_from_server_; }
+    /// The server address in use (one of client_options::server and fallback_servers).
+    wire::endpoint const& server() const noexcept { return servers_[server_index_]; }
     std::optional<wire::endpoint> public_endpoint() const { return public_; }
     std::uint32_t list_version() const noexcept { return version_; }
     std::vector<std::string> peer_ids() const;
@@ -124,10 +137,14 @@ private:
     std::uint64_t next_random();
 
     bool signed_by_server(wire::message const& m, std::uint64_t mac) const;
+    /// Signed with what our last register carried (a challenge must be).
+    bool answers_last_register(wire::message const& m, std::uint64_t mac) const;
     /// A direct reply (ack, refusal) signed with what our request carried.
     bool reply_ok(wire::message const& m, std::uint64_t mac) const;
     void send_register(actions& out);
-    void handle_server(wire::message const& m, time_point now, actions& out);
+    void handle_server(std::size_t server_index, wire::message const& m, time_point now,
+                       actions& out);
+    bool reachable(wire::endpoint const& e) const noexcept;
     void handle_peer(wire::endpoint const& from, wire::message const& m, time_point now,
                      actions& out);
     void apply_list(time_point now);
@@ -153,6 +170,12 @@ private:
     std::uint64_t rng_;
     std::uint64_t cookie_ = 0;
     std::uint64_t secret_ = 0;
+    std::uint64_t nonce_ = 0; ///< the secret field until secret_ is issued
+    std::uint64_t forged_from_server_ = 0;
+    std::vector<wire::endpoint> servers_; ///< options.server, then the fallbacks (unmapped)
+    std::size_t server_index_ = 0;
+    int tries_at_server_ = 0;       ///< registers sent to server() since we moved to it
+    bool server_settled_ = false;   ///< server() answered: no more switching
     std::uint64_t sent_secret_ = 0; ///< secret and cookie of the last register sent
     std::uint64_t sent_cookie_ = 0;
     std::optional<wire::endpoint> public_;

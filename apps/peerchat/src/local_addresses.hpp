@@ -8,8 +8,10 @@
 
 namespace netlab::peerchat {
 
-/// Up to max_private_endpoints non-loopback, non-link-local addresses of `family`, with `port`.
-std::vector<rendezvous::endpoint> local_addresses(rendezvous::endpoint::family family,
-                                                  std::uint16_t port);
+/// This host's addresses worth offering peers, with `port` (see choose_private_endpoints):
+/// IPv6 ones only when `ipv6` (the socket is dual-stack), loopback ones only when
+/// `keep_loopback` (the server is on this host).
+std::vector<rendezvous::endpoint> local_addresses(std::uint16_t port, bool ipv6,
+                                                  bool keep_loopback);
 
 } // namespace netlab::peerchat

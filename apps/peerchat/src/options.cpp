@@ -9,34 +9,56 @@
 #include <fstream>
 #include <ostream>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 namespace netlab::peerchat {
 
 namespace po = boost::program_options;
+
+namespace {
+
+bool ipv6_literal(std::string const& s) {
+    in6_addr a{};
+    return ::inet_pton(AF_INET6, s.c_str(), &a) == 1;
+}
+
+} // namespace
 
 boost::system::result<std::pair<std::string, std::uint16_t>, std::error_code>
 split_host_port(std::string const& s, std::uint16_t default_port) {
     auto const bad = std::make_error_code(std::errc::invalid_argument);
     std::string host = s;
     std::string port;
+    bool has_port = false;
     if (!s.empty() && s.front() == '[') {
+        // [IPV6] or [IPV6]:PORT, as in URLs: only an IPv6 literal goes in brackets.
         auto const close = s.find(']');
         if (close == std::string::npos)
             return bad;
         host = s.substr(1, close - 1);
+        if (!ipv6_literal(host))
+            return bad;
         if (close + 1 < s.size()) {
             if (s[close + 1] != ':')
                 return bad;
             port = s.substr(close + 2);
+            has_port = true;
         }
-    } else if (auto const colon = s.find(':');
-               colon != std::string::npos && s.find(':', colon + 1) == std::string::npos) {
-        host = s.substr(0, colon);
+    } else if (auto const colon = s.find(':'); colon == std::string::npos) {
+        // HOST
+    } else if (s.find(':', colon + 1) == std::string::npos) {
+        host = s.substr(0, colon); // HOST:PORT
         port = s.substr(colon + 1);
+        has_port = true;
+    } else if (!ipv6_literal(s)) {
+        return bad; // several colons: only a bare IPv6 address (no port: its last group could
+                    // not be told from one) makes sense
     }
     if (host.empty())
         return bad;
     std::uint16_t p = default_port;
-    if (!port.empty() || (s.size() > 0 && s.back() == ':')) {
+    if (has_port) {
         unsigned v = 0;
         auto const [end, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
         if (ec != std::errc{} || end != port.data() + port.size() || v == 0 || v > 65535)
@@ -62,10 +84,12 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
         "my id (1-32 printable characters, no spaces); "
         "without it the first input line is the id")(
         "server", po::value(&server)->default_value(server)->value_name("HOST[:PORT]"),
-        "rendezvousd's HOST[:PORT] (port 10080 by default)")(
+        "rendezvousd's HOST[:PORT], [IPV6]:PORT or IPV6 (port 10080 by default); a name "
+        "resolving to several addresses: each is tried in turn until one answers")(
         "port", po::value(&port)->default_value(port),
-        "local UDP port (0: any free port)")("refresh", po::value(&refresh)->default_value(refresh),
-                                             "seconds between registration refreshes");
+        "local UDP port (0: any free port), IPv6 and IPv4 alike")(
+        "refresh", po::value(&refresh)->default_value(refresh),
+        "seconds between registration refreshes");
 
     auto const usage = [&](std::ostream& os) {
         os << "Usage: peerchat [--id ID] [--server HOST[:PORT]] [OPTIONS]\n\n"
@@ -73,7 +97,8 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
               "with rendezvousd as the meeting point and, when no direct path opens, relay.\n"
               "Reads commands from standard input:\n"
               "  @show_list              one line per peer: <id> <ip>:<port> <path>,\n"
-              "                          path being private, public or relay\n"
+              "                          path being private, public or relay; IPv6\n"
+              "                          addresses print as [addr]:port\n"
               "  @chat <id> <message>    send a message; the peer prints From <me> [<message>]\n"
               "  @exit                   deregister and quit (so do end of input, Ctrl-C)\n\n"
            << desc << '\n';
@@ -111,7 +136,8 @@ parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream
     }
     auto const hp = split_host_port(server, 10080);
     if (!hp)
-        return bad("invalid --server '" + server + "': expected HOST[:PORT]");
+        return bad("invalid --server '" + server +
+                   "': expected HOST[:PORT], [IPV6]:PORT or IPV6 (a port needs the brackets)");
     o.server_host = hp->first;
     o.server_port = hp->second;
     if (port > 65535)

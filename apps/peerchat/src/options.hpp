@@ -21,7 +21,8 @@ struct program_options {
     std::chrono::milliseconds refresh{10'000};
 };
 
-/// Splits `HOST[:PORT]`, `[V6]:PORT` or a bare IPv6 address.
+/// Splits `HOST[:PORT]` (a name or an IPv4 address), `[IPV6]`, `[IPV6]:PORT` or a bare IPV6
+/// address (without a port: `::1:80` is an address). Brackets hold only an IPv6 literal.
 boost::system::result<std::pair<std::string, std::uint16_t>, std::error_code>
 split_host_port(std::string const& s, std::uint16_t default_port);
 

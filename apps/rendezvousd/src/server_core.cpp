@@ -415,9 +415,11 @@ void server_core::on_datagram(wire::endpoint const& from, std::span<std::uint8_t
 void server_core::handle(wire::endpoint const& from, wire::register_request const& m,
                          time_point now, actions& out) {
     if (!cookie_valid(from, m.cookie, now)) {
-        // Smaller than any register request: no amplification toward a forged source.
+        // Smaller than any register request: no amplification toward a forged source. Signed
+        // with the request's secret (a client's nonce on first contact): unforgeable off-path.
         ++stats_.challenges;
-        send(out, from, wire::challenge{cookie_for(from, now)});
+        reply(out, from, wire::reply_mac_key(m.secret, m.cookie),
+              wire::challenge{cookie_for(from, now)});
         return;
     }
     // From here on the source has proved it receives at `from`.

@@ -1,5 +1,6 @@
 #include <netlab/common/rendezvous_wire.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <optional>
@@ -231,9 +232,11 @@ void get(reader& r, register_request& m) {
 }
 void put(writer& w, challenge const& m) {
     w.u64(m.cookie);
+    w.u64(m.mac);
 }
 void get(reader& r, challenge& m) {
     m.cookie = r.u64();
+    m.mac = r.u64();
 }
 void put(writer& w, register_ack const& m) {
     w.u64(m.secret);
@@ -472,6 +475,13 @@ endpoint endpoint::v6(std::array<std::uint8_t, 16> const& a, std::uint16_t port)
     e.address = a;
     e.port = port;
     return e;
+}
+
+endpoint endpoint::unmapped() const noexcept {
+    constexpr std::array<std::uint8_t, 12> prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (fam != family::v6 || !std::equal(prefix.begin(), prefix.end(), address.begin()))
+        return *this;
+    return v4({address[12], address[13], address[14], address[15]}, port);
 }
 
 std::string endpoint::to_string() const {

@@ -68,6 +68,10 @@ struct endpoint {
     }
     /// `1.2.3.4:5` or `[::1]:5`, as the seed printed addresses.
     std::string to_string() const;
+    /// An IPv4-mapped IPv6 endpoint (`[::ffff:1.2.3.4]:5`, what a dual-stack socket reports for
+    /// an IPv4 peer) as the plain IPv4 endpoint it stands for; any other endpoint unchanged.
+    /// Compare and print endpoints only in this form: one host, one identity.
+    endpoint unmapped() const noexcept;
 
     friend bool operator==(endpoint const&, endpoint const&) = default;
     friend auto operator<=>(endpoint const&, endpoint const&) = default;
@@ -87,8 +91,9 @@ struct peer_entry {
 
 // --- client -> server ----------------------------------------------------------------------
 
-/// Registration and refresh. The first one carries cookie 0 and is answered by a challenge;
-/// secret 0 asks for a new registration, a non-zero secret refreshes the one it was issued for.
+/// Registration and refresh. The first one carries cookie 0 and is answered by a challenge.
+/// `secret` is the one the server issued (a refresh) or, before that, a random nonce of the
+/// client's (a new registration; it keys the signature of the replies).
 struct register_request {
     std::string id;
     std::uint64_t cookie = 0;
@@ -126,9 +131,11 @@ struct relay_ack {
 
 // --- server -> client ----------------------------------------------------------------------
 
-/// Proof of address: the client must echo `cookie` in its next register_request.
+/// Proof of address: the client must echo `cookie` in its next register_request. Signed like
+/// the other direct replies, so a forged challenge cannot feed a client bogus cookies.
 struct challenge {
     std::uint64_t cookie = 0;
+    std::uint64_t mac = 0; ///< reply_mac_key, see below
     friend bool operator==(challenge const&, challenge const&) = default;
 };
 struct register_ack {
@@ -207,9 +214,10 @@ inline siphash_key server_mac_key(std::uint64_t secret) noexcept {
     return {secret, 1};
 }
 
-// Direct replies (register_ack, refused, deregister_ack) are signed with what the request
-// carried and an off-path attacker has not seen: its secret and, for register, its cookie
-// (0 for the other requests).
+// Direct replies (challenge, register_ack, refused, deregister_ack) are signed with what the
+// request carried and an off-path attacker has not seen: its secret and, for register, its
+// cookie (0 for the other requests). Until it is issued a secret a client puts a random nonce
+// in the secret field, so even the first challenge is signed with a key only it knows.
 inline siphash_key reply_mac_key(std::uint64_t secret, std::uint64_t cookie) noexcept {
     return {secret, cookie ^ 2};
 }
