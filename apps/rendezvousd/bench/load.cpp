@@ -15,7 +15,9 @@
 #include "server_core.hpp"
 
 #include <netlab/common/rendezvous_wire.hpp>
+#include <netlab/common/siphash.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -152,38 +154,65 @@ int bench(client& c, std::size_t clients, double seconds, bool echo, bool join) 
             cookie = std::get<rv::challenge>(*m).cookie;
     }
 
-    // Registrations: acks counted, everything else (list pages, join notices) drained. On a
-    // fresh server the k-th new registration (from 0) moves the list to version k + 1, which
-    // its ack carries: that maps acks to ids even when some are lost in the notice storm (the
-    // generator's socket overflows on a loaded machine). Ids whose ack was lost are left out
-    // of the refresh phase.
+    // Registrations, a window in flight. Each carries a nonce (idx + 1) in its secret field,
+    // as peerchat's do, so an ack is matched to its id by the reply mac, whatever order acks
+    // come in and however many are lost to a full socket buffer. A challenge means the cookie
+    // expired (a long storm): the new one is used for what is retransmitted after a second.
     std::vector<std::uint64_t> secrets(clients, 0);
-    std::size_t next = 0, answered = 0, acked = 0;
+    std::vector<std::uint64_t> used_cookie(clients, 0);
+    std::vector<steady::time_point> sent_at(clients);
+    std::vector<std::uint8_t> tries(clients, 0);
+    std::vector<std::size_t> outstanding;
+    std::size_t next = 0, acked = 0, failed = 0;
     std::uint64_t notices = 0;
+    auto const send_register = [&](std::size_t i) {
+        c.send(rv::encode(rv::register_request{id_of(i), cookie, i + 1, {}}).value());
+        used_cookie[i] = cookie;
+        sent_at[i] = steady::now();
+        ++tries[i];
+    };
     auto const t0 = steady::now();
-    auto last_ack = t0;
-    while (answered < clients) {
-        while (next < clients && next - answered < window)
-            c.send(rv::encode(rv::register_request{id_of(next++), cookie, 0, {}}).value());
-        auto const d = c.receive(200);
-        if (d.empty()) {
-            if (seconds_since(last_ack) > 1)
-                answered = next; // the rest of the window's acks were lost
-            continue;
+    while (acked + failed < clients) {
+        while (next < clients && outstanding.size() < window) {
+            send_register(next);
+            outstanding.push_back(next++);
         }
-        // Only acks are decoded: the generator must drain lists and notices as fast as they come.
-        auto const m = rv::peek_type(d) == 3 ? rv::decode(d) : rv::decode({});
-        if (m && std::holds_alternative<rv::register_ack>(*m)) {
+        auto const d = c.receive(100);
+        auto const type = d.empty() ? 0 : rv::peek_type(d);
+        // Only challenges and acks are decoded: lists and notices must drain as fast as they come.
+        if (type == 2) {
+            if (auto const m = rv::decode(d); m && std::holds_alternative<rv::challenge>(*m))
+                cookie = std::get<rv::challenge>(*m).cookie;
+        } else if (type == 3) {
+            auto const m = rv::decode(d);
+            if (!m || !std::holds_alternative<rv::register_ack>(*m))
+                continue;
             auto const& ack = std::get<rv::register_ack>(*m);
-            auto const idx = static_cast<std::size_t>(ack.list_version) - 1;
-            if (idx < clients && secrets[idx] == 0) {
-                secrets[idx] = ack.secret;
-                ++acked;
-            }
-            ++answered;
-            last_ack = steady::now();
-        } else {
+            auto const input = rv::mac_input(*m).value();
+            auto const it = std::find_if(outstanding.begin(), outstanding.end(), [&](auto i) {
+                return netlab::siphash24(rv::reply_mac_key(i + 1, used_cookie[i]), input) ==
+                       ack.mac;
+            });
+            if (it == outstanding.end())
+                continue; // a late duplicate
+            secrets[*it] = ack.secret;
+            ++acked;
+            outstanding.erase(it);
+        } else if (type != 0) {
             ++notices;
+        }
+        auto const now = steady::now();
+        for (std::size_t k = 0; k < outstanding.size();) {
+            auto const i = outstanding[k];
+            if (now - sent_at[i] < std::chrono::seconds{1}) {
+                ++k;
+            } else if (tries[i] < 5) {
+                send_register(i);
+                ++k;
+            } else {
+                ++failed;
+                outstanding.erase(outstanding.begin() + static_cast<std::ptrdiff_t>(k));
+            }
         }
     }
     double const reg_time = seconds_since(t0);
@@ -196,7 +225,8 @@ int bench(client& c, std::size_t clients, double seconds, bool echo, bool join) 
                 clients, acked, static_cast<double>(clients) / reg_time,
                 static_cast<unsigned long long>(notices));
 
-    // Refreshes: the steady state of a busy server.
+    // Refreshes: the steady state of a busy server. (Registered with the cookie of the
+    // registration phase's end: valid for at least another minute.)
     std::vector<rv::bytes> refresh;
     for (std::size_t i = 0; i < clients; ++i)
         if (secrets[i] != 0)
