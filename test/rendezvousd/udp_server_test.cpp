@@ -186,7 +186,7 @@ TEST_F(UdpServer, RepliesFromTheIpv6AddressTheClientSentTo) {
     auto one = connected_client(net::ip::address_v6::loopback());
     EXPECT_EQ(register_connected(one, "one").size(), 2U);
     // More local addresses (scripts set them up in a network namespace of their own, see
-    // local-addresses.sh): each must answer from itself.
+    // nat/local-addresses.sh): each must answer from itself.
     char const* extra = std::getenv("NETLAB_TEST_LOCAL_ADDRESSES");
     if (extra == nullptr)
         return;
