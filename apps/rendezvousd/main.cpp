@@ -4,20 +4,31 @@
 #include "udp_server.hpp"
 
 #include <netlab/asio/run.hpp>
+#include <netlab/sys/journal.hpp>
 #include <netlab/sys/systemd.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include <cstdio>
 #include <exception>
 #include <functional>
 #include <iostream>
 #include <random>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
 
 int main(int argc, char** argv) {
     namespace rd = netlab::rendezvousd;
-    auto const options = rd::parse_options(argc, argv, std::cout, std::cerr);
+    namespace journal = netlab::sys::journal;
+    // Under systemd each line carries its priority (see README); elsewhere lines are unchanged.
+    journal::line_writer const out{STDOUT_FILENO};
+    journal::line_writer const err{STDERR_FILENO};
+    std::stringstream usage_errors;
+    auto const options = rd::parse_options(argc, argv, std::cout, usage_errors);
+    for (std::string line; std::getline(usage_errors, line);) // the same stream, as err
+        err.write(journal::priority::err, line);
     if (!options)
         return options.error() == std::errc::interrupted ? 0 : 2;
 
@@ -29,11 +40,10 @@ int main(int argc, char** argv) {
         auto const word = [&] { return (std::uint64_t{entropy()} << 32U) | entropy(); };
         netlab::siphash_key const key{word(), word()};
 
-        // One line per event, flushed at once: journald and test harnesses read it live.
-        rd::udp_server server{ioc.get_executor(), *options, key, [](std::string_view line) {
-                                  std::fwrite(line.data(), 1, line.size(), stdout);
-                                  std::fputc('\n', stdout);
-                                  std::fflush(stdout);
+        // One line per event and per stats report, written at once: journald and test
+        // harnesses read it live.
+        rd::udp_server server{ioc.get_executor(), *options, key, [&out](std::string_view line) {
+                                  out.write(journal::priority::info, line);
                               }};
         boost::asio::signal_set stats_signal{ioc, SIGUSR1};
         boost::asio::signal_set stop_signals{ioc, SIGINT, SIGTERM};
@@ -54,11 +64,12 @@ int main(int argc, char** argv) {
         };
         wait_stats();
         server.start();
-        std::cerr << "rendezvousd: listening on UDP port " << server.local_port() << '\n';
+        err.write(journal::priority::info,
+                  "rendezvousd: listening on UDP port " + std::to_string(server.local_port()));
         netlab::sys::systemd::notify("READY=1");
         netlab::asio::run(ioc, 1);
     } catch (std::exception const& e) {
-        std::cerr << "rendezvousd: " << e.what() << '\n';
+        err.write(journal::priority::err, std::string{"rendezvousd: "} + e.what());
         return 1;
     }
     return 0;

@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -73,6 +75,31 @@ protected:
         ioc.poll();
         return got;
     }
+    // A client that accepts datagrams only from `server_address`, as a NAT or peerchat does:
+    // a connected UDP socket drops whatever comes from another source.
+    udp::socket connected_client(net::ip::address const& server_address) {
+        udp::socket s{ioc};
+        s.open(server_address.is_v4() ? udp::v4() : udp::v6());
+        // From the loopback address: the kernel's own choice of a source for the replies,
+        // unlike `server_address`. A link-local address needs a client on its own link.
+        bool const link_local = server_address.is_v6() && server_address.to_v6().is_link_local();
+        if (!link_local)
+            s.bind({server_address.is_v4() ? net::ip::address{net::ip::address_v4::loopback()}
+                                           : net::ip::address{net::ip::address_v6::loopback()},
+                    0});
+        s.connect({server_address, server->local_port()});
+        return s;
+    }
+    // Registers `id` from the connected `s`: the challenge, then the ack and the list.
+    std::vector<rv::message> register_connected(udp::socket& s, std::string const& id) {
+        s.send(net::buffer(rv::encode(rv::register_request{id, 0, 0, {}}).value()));
+        auto const challenge = receive(s, 1);
+        if (challenge.size() != 1)
+            return {};
+        auto const cookie = std::get<rv::challenge>(challenge[0]).cookie;
+        s.send(net::buffer(rv::encode(rv::register_request{id, cookie, 0, {}}).value()));
+        return receive(s, 2);
+    }
     udp::socket client() {
         udp::socket s{ioc};
         s.open(udp::v4());
@@ -132,6 +159,47 @@ TEST_F(UdpServer, IsDualStack) {
               "127.0.0.1:" + std::to_string(a.local_endpoint().port()));
 }
 
+// All of 127/8 is local on Linux: a datagram to 127.0.0.2 must be answered from 127.0.0.2, not
+// from 127.0.0.1 (the kernel's choice for a client at 127.0.0.1). The same for later notices.
+TEST_F(UdpServer, RepliesFromTheAddressTheClientSentTo) {
+    auto alice = connected_client(net::ip::make_address("127.0.0.2"));
+    auto const r = register_connected(alice, "alice");
+    ASSERT_EQ(r.size(), 2U);
+    EXPECT_TRUE(std::holds_alternative<rv::register_ack>(r[0]));
+    EXPECT_TRUE(std::holds_alternative<rv::list_page>(r[1]));
+    // bob registers through 127.0.0.1; alice hears of it from 127.0.0.2.
+    auto bob = connected_client(net::ip::make_address("127.0.0.1"));
+    ASSERT_EQ(register_connected(bob, "bob").size(), 2U);
+    auto const joined = receive(alice, 1);
+    ASSERT_EQ(joined.size(), 1U);
+    EXPECT_EQ(std::get<rv::peer_joined>(joined[0]).peer.id, "bob");
+}
+
+TEST_F(UdpServer, RepliesFromTheIpv6AddressTheClientSentTo) {
+    boost::system::error_code ec;
+    udp::socket probe{ioc};
+    probe.open(udp::v6(), ec);
+    if (!ec)
+        probe.bind({net::ip::address_v6::loopback(), 0}, ec);
+    if (ec)
+        GTEST_SKIP() << "no IPv6 loopback here";
+    auto one = connected_client(net::ip::address_v6::loopback());
+    EXPECT_EQ(register_connected(one, "one").size(), 2U);
+    // More local addresses (scripts set them up in a network namespace of their own, see
+    // nat/local-addresses.sh): each must answer from itself.
+    char const* extra = std::getenv("NETLAB_TEST_LOCAL_ADDRESSES");
+    if (extra == nullptr)
+        return;
+    std::istringstream in{extra};
+    for (std::string a; in >> a;) {
+        SCOPED_TRACE(a);
+        auto s = connected_client(net::ip::make_address(a));
+        auto const r = register_connected(s, "via-" + a);
+        EXPECT_EQ(r.size(), 2U);
+        EXPECT_TRUE(!r.empty() && std::holds_alternative<rv::register_ack>(r[0]));
+    }
+}
+
 TEST_F(UdpServer, JunkIsCountedAndTheServerKeepsServing) {
     auto a = client();
     for (std::string const& junk : {std::string{}, std::string{"hello"}, std::string(1500, 'x')})
@@ -144,6 +212,63 @@ TEST_F(UdpServer, JunkIsCountedAndTheServerKeepsServing) {
     ioc.poll();
     ASSERT_FALSE(lines.empty());
     EXPECT_NE(lines.back().find(" malformed=3 "), std::string::npos) << lines.back();
+}
+
+// The helpers on a plain IPv4 socket (what udp_server falls back to without IPv6): the
+// destination comes from IP_PKTINFO, and the reply leaves from it.
+TEST(Pktinfo, Ipv4SocketLearnsTheDestinationAndSendsFromIt) {
+    net::io_context ioc;
+    udp::socket server{ioc, {net::ip::address_v4::any(), 0}};
+    ASSERT_FALSE(rv::enable_pktinfo(server.native_handle(), udp::v4()));
+    udp::socket client{ioc, {net::ip::address_v4::loopback(), 0}};
+    client.connect({net::ip::make_address("127.0.0.2"), server.local_endpoint().port()});
+    client.send(net::buffer("hi", 2));
+
+    std::array<char, 16> data{};
+    sockaddr_storage name{};
+    alignas(cmsghdr) std::array<std::byte, rv::pktinfo_space> control{};
+    iovec iov{data.data(), data.size()};
+    msghdr m{};
+    m.msg_name = &name;
+    m.msg_namelen = sizeof name;
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control.data();
+    m.msg_controllen = control.size();
+    ASSERT_EQ(::recvmsg(server.native_handle(), &m, 0), 2);
+    auto const local = rv::destination_of(m);
+    ASSERT_TRUE(local);
+    EXPECT_EQ(local->fam, rv::endpoint::family::v4);
+    EXPECT_EQ((std::array<std::uint8_t, 4>{local->address[0], local->address[1], local->address[2],
+                                           local->address[3]}),
+              (std::array<std::uint8_t, 4>{127, 0, 0, 2}));
+
+    // Truncated control data is no answer (not a wrong one).
+    msghdr truncated = m;
+    truncated.msg_flags |= MSG_CTRUNC;
+    EXPECT_FALSE(rv::destination_of(truncated));
+
+    // The reply to the connected client (which drops anything not from 127.0.0.2) arrives.
+    msghdr reply{};
+    iovec reply_iov{data.data(), 2};
+    reply.msg_name = &name;
+    reply.msg_namelen = m.msg_namelen;
+    reply.msg_iov = &reply_iov;
+    reply.msg_iovlen = 1;
+    rv::set_source(reply, control, udp::v4(), *local);
+    ASSERT_EQ(::sendmsg(server.native_handle(), &reply, 0), 2);
+    client.non_blocking(true);
+    std::array<char, 16> got{};
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    for (int i = 0; i < 500; ++i) { // at most 5 s
+        n = client.receive(net::buffer(got), 0, ec);
+        if (ec != net::error::would_block)
+            break;
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(std::string(got.data(), n), "hi");
 }
 
 } // namespace

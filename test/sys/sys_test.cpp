@@ -1,3 +1,4 @@
+#include <netlab/sys/journal.hpp>
 #include <netlab/sys/systemd.hpp>
 #include <netlab/sys/unique_fd.hpp>
 
@@ -12,6 +13,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -116,6 +118,74 @@ TEST(ListenFds, MalformedVariablesMeanNone) {
     EXPECT_TRUE(systemd::listen_fds().empty());
     ::unsetenv("LISTEN_PID");
     ::unsetenv("LISTEN_FDS");
+}
+
+namespace journal = netlab::sys::journal;
+
+// A scratch file standing in for the journal's stream: $JOURNAL_STREAM is its dev:ino.
+class JournalStream : public ::testing::Test {
+protected:
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("netlab-journal-" + std::to_string(::getpid()));
+    unique_fd fd{::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    unique_fd other{::open("/dev/null", O_WRONLY | O_CLOEXEC)};
+    std::string stream;
+
+    void SetUp() override {
+        ASSERT_TRUE(fd);
+        struct stat st {};
+        ASSERT_EQ(::fstat(fd.get(), &st), 0);
+        stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+    }
+    void TearDown() override { std::filesystem::remove(path); }
+    std::string contents() const {
+        std::string s(4096, '\0');
+        auto const n = ::pread(fd.get(), s.data(), s.size(), 0);
+        s.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        return s;
+    }
+};
+
+TEST_F(JournalStream, OnlyTheStreamItNames) {
+    EXPECT_TRUE(journal::is_journal(fd.get(), stream.c_str()));
+    // Inherited by a process whose stdout was redirected elsewhere: not the journal.
+    EXPECT_FALSE(journal::is_journal(other.get(), stream.c_str()));
+    EXPECT_FALSE(journal::is_journal(fd.get(), nullptr));
+    EXPECT_FALSE(journal::is_journal(-1, stream.c_str()));
+}
+
+TEST_F(JournalStream, MalformedValuesMeanNo) {
+    auto const colon = stream.find(':');
+    auto const dev = stream.substr(0, colon);
+    auto const ino = stream.substr(colon + 1);
+    for (std::string const& bad :
+         {std::string{}, std::string{":"}, dev, dev + ":", ":" + ino, dev + ":" + ino + "x",
+          dev + ":" + ino + ":1", "x" + dev + ":" + ino, dev + ":-" + ino, dev + " :" + ino,
+          dev + ":" + ino + "0", dev + "1:" + ino}) {
+        EXPECT_FALSE(journal::is_journal(fd.get(), bad.c_str())) << bad;
+    }
+}
+
+TEST_F(JournalStream, PrefixesOnlyTheJournal) {
+    journal::line_writer const to_journal{fd.get(), true};
+    to_journal.write(journal::priority::info, "alice 127.0.0.1:5000");
+    to_journal.write(journal::priority::err, "rendezvousd: boom");
+    EXPECT_EQ(contents(), "<6>alice 127.0.0.1:5000\n<3>rendezvousd: boom\n");
+    ASSERT_EQ(::ftruncate(fd.get(), 0), 0);
+    ASSERT_EQ(::lseek(fd.get(), 0, SEEK_SET), 0);
+    journal::line_writer const plain{fd.get(), false};
+    plain.write(journal::priority::warning, "stats clients=0");
+    std::string const long_line(3000, 'x'); // past the stack buffer
+    plain.write(journal::priority::info, long_line);
+    EXPECT_EQ(contents(), "stats clients=0\n" + long_line + "\n");
+}
+
+TEST_F(JournalStream, DecidesFromTheEnvironment) {
+    ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+    EXPECT_TRUE(journal::line_writer{fd.get()}.journal());
+    EXPECT_FALSE(journal::line_writer{other.get()}.journal());
+    ::unsetenv("JOURNAL_STREAM");
+    EXPECT_FALSE(journal::line_writer{fd.get()}.journal());
 }
 
 } // namespace

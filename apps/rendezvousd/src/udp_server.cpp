@@ -6,6 +6,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -43,6 +44,10 @@ udp::socket open_socket(net::any_io_executor const& ex, std::uint16_t port) {
     // Room for a join fan-out or a burst of registrations between two wake-ups.
     s.set_option(net::socket_base::receive_buffer_size{4 << 20}, ec);
     s.set_option(net::socket_base::send_buffer_size{4 << 20}, ec);
+    // Without it a multi-homed host may answer from another address than the client used.
+    if (auto const pec =
+            rendezvous::enable_pktinfo(s.native_handle(), s.local_endpoint().protocol()))
+        throw boost::system::system_error{pec, "IP_PKTINFO"};
     return s;
 }
 
@@ -111,6 +116,8 @@ void udp_server::drain(time_point now) {
             rx_->msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
             rx_->msgs[i].msg_hdr.msg_iov = &rx_->iov[i];
             rx_->msgs[i].msg_hdr.msg_iovlen = 1;
+            rx_->msgs[i].msg_hdr.msg_control = rx_->control[i].data();
+            rx_->msgs[i].msg_hdr.msg_controllen = rx_->control[i].size();
         }
         int const n = ::recvmmsg(fd, rx_->msgs.data(), batch, MSG_DONTWAIT, nullptr);
         if (n < 0) {
@@ -129,7 +136,7 @@ void udp_server::drain(time_point now) {
             // is still rejected as too large.
             core_.on_datagram(rendezvous::to_wire(from),
                               std::span{rx_->buffers[i].data(), rx_->msgs[i].msg_len}, now,
-                              actions_);
+                              actions_, intern(rx_->msgs[i].msg_hdr));
             // A join fans out to every client: send before the batch grows large.
             if (actions_.sends.size() >= 16 * batch) {
                 apply();
@@ -164,6 +171,7 @@ void udp_server::apply() {
             tx_->msgs[i].msg_hdr.msg_namelen = static_cast<socklen_t>(tx_->names[i].size());
             tx_->msgs[i].msg_hdr.msg_iov = &tx_->iov[i];
             tx_->msgs[i].msg_hdr.msg_iovlen = 1;
+            set_source(tx_->msgs[i].msg_hdr, tx_->control[i], o.from);
         }
         int const sent = ::sendmmsg(fd, tx_->msgs.data(), static_cast<unsigned>(count), 0);
         if (sent > 0) {
@@ -190,13 +198,20 @@ void udp_server::flush_sends() {
         writing_ = false;
         if (ec || stopped_)
             return;
+        int const fd = socket_.native_handle();
         while (!backlog_.empty()) {
-            auto const& o = backlog_.front();
-            boost::system::error_code sec;
-            socket_.send_to(net::buffer(o.data), rendezvous::to_asio(o.to, protocol_), 0, sec);
-            if (sec == net::error::would_block || sec == net::error::try_again)
+            auto& o = backlog_.front();
+            auto name = rendezvous::to_asio(o.to, protocol_);
+            iovec iov{o.data.data(), o.data.size()};
+            msghdr m{};
+            m.msg_name = name.data();
+            m.msg_namelen = static_cast<socklen_t>(name.size());
+            m.msg_iov = &iov;
+            m.msg_iovlen = 1;
+            set_source(m, tx_->control[0], o.from);
+            if (::sendmsg(fd, &m, 0) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 break;
-            backlog_.pop_front();
+            backlog_.pop_front(); // sent, or cannot be (unreachable, ...): best effort
         }
         if (!backlog_.empty()) {
             flush_sends();
@@ -205,6 +220,34 @@ void udp_server::flush_sends() {
         core_.hold_notices(false); // room again: the fan-out goes on
         arm_expiry();
     });
+}
+
+local_tag udp_server::intern(msghdr const& m) {
+    auto const local = rendezvous::destination_of(m);
+    if (!local)
+        return 0;
+    if (last_local_ != 0 && locals_[last_local_ - 1] == *local)
+        return last_local_;
+    auto const it = std::find(locals_.begin(), locals_.end(), *local);
+    if (it != locals_.end()) {
+        last_local_ = static_cast<local_tag>(it - locals_.begin() + 1);
+    } else if (locals_.size() < max_locals) {
+        locals_.push_back(*local);
+        last_local_ = static_cast<local_tag>(locals_.size());
+    } else {
+        return 0;
+    }
+    return last_local_;
+}
+
+void udp_server::set_source(msghdr& m, std::span<std::byte, rendezvous::pktinfo_space> buffer,
+                            local_tag tag) const {
+    if (tag == 0 || tag > locals_.size()) {
+        m.msg_control = nullptr;
+        m.msg_controllen = 0;
+        return;
+    }
+    rendezvous::set_source(m, buffer, protocol_, locals_[tag - 1]);
 }
 
 void udp_server::arm_expiry() {

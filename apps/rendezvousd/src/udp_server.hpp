@@ -6,6 +6,7 @@
 
 #include "options.hpp"
 #include "server_core.hpp"
+#include "udp_endpoint.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -16,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -46,6 +48,11 @@ private:
     void flush_sends();
     void arm_expiry();
     void arm_stats();
+    /// The tag of the address a datagram arrived on (0: unknown, or the table is full).
+    local_tag intern(msghdr const& m);
+    /// Points `m` at `buffer` holding the source address for `tag`, if it has one.
+    void set_source(msghdr& m, std::span<std::byte, rendezvous::pktinfo_space> buffer,
+                    local_tag tag) const;
 
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     boost::asio::ip::udp::socket socket_;
@@ -60,17 +67,25 @@ private:
     bool writing_ = false;
     bool stopped_ = false;
     line_sink print_;
+    /// The host's addresses datagrams arrived on; a tag is an index + 1. A host has few, and
+    /// their number bounds the table: beyond max_locals, replies leave from the kernel's choice.
+    std::vector<rendezvous::local_address> locals_;
+    local_tag last_local_ = 0; ///< the previous datagram's: usually the same
+    static constexpr std::size_t max_locals = 64;
 
     static constexpr std::size_t batch = 64;
-    // recvmmsg/sendmmsg scratch space, allocated once (about 140 KiB).
+    // recvmmsg/sendmmsg scratch space, allocated once (about 160 KiB).
+    using control_buffer = std::array<std::byte, rendezvous::pktinfo_space>;
     struct rx_batch {
         std::array<std::array<std::uint8_t, 2048>, batch> buffers; ///< > max_datagram
         std::array<sockaddr_storage, batch> names;
+        alignas(cmsghdr) std::array<control_buffer, batch> control;
         std::array<iovec, batch> iov;
         std::array<mmsghdr, batch> msgs;
     };
     struct tx_batch {
         std::array<boost::asio::ip::udp::endpoint, batch> names;
+        alignas(cmsghdr) std::array<control_buffer, batch> control;
         std::array<iovec, batch> iov;
         std::array<mmsghdr, batch> msgs;
     };
