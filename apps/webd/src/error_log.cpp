@@ -1,6 +1,7 @@
 #include "error_log.hpp"
 
-#include <cstdlib>
+#include <netlab/sys/journal.hpp>
+
 #include <string>
 
 #include <unistd.h>
@@ -8,7 +9,9 @@
 namespace netlab::webd {
 
 void log_line(priority p, std::string_view message) noexcept {
-    static bool const journal = std::getenv("JOURNAL_STREAM") != nullptr; // fixed at first use
+    // Fixed at first use. Only when stderr really is the journal: a harness that inherited
+    // $JOURNAL_STREAM but redirected stderr gets plain lines.
+    static bool const journal = netlab::sys::journal::is_journal(STDERR_FILENO);
     try {
         std::string line;
         line.reserve(message.size() + 12);

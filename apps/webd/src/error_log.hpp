@@ -1,7 +1,7 @@
 #pragma once
 
 // Error and status lines on stderr, one per event. When stderr is the journal
-// ($JOURNAL_STREAM is set), a "<N>" prefix gives each line its syslog priority.
+// ($JOURNAL_STREAM names stderr), a "<N>" prefix gives each line its syslog priority.
 
 #include <string_view>
 

@@ -648,6 +648,32 @@ class Systemd(unittest.TestCase):
             listener.close()
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_journal_priority_prefixes_only_when_stderr_is_the_journal(self):
+        tmp = tempfile.mkdtemp(prefix="webd-journal-")
+        try:
+            err_path = os.path.join(tmp, "stderr")
+            with open(err_path, "w") as err:
+                st = os.fstat(err.fileno())
+                env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+                proc = subprocess.Popen([WEBD, "--root", tmp, "--port", "0"],
+                                        stdout=subprocess.DEVNULL, stderr=err, env=env)
+                ALL_SERVERS.append(proc)
+                try:
+                    line = wait_until(lambda: read_text(err_path), "webd's first stderr line")
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(timeout=15)
+            self.assertTrue(line.startswith("<6>webd: serving "), line)
+            # Inherited but naming another file (a harness redirected stderr): plain lines.
+            server = Webd(env=dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino)))
+            try:
+                self.assertTrue(server.stderr_lines[-1].startswith("webd: serving "),
+                                server.stderr_lines)
+            finally:
+                server.stop()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_socket_activation(self):
         activate = shutil.which("systemd-socket-activate")
         if not activate:
