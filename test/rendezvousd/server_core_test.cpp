@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -663,6 +665,468 @@ TEST(ServerLocalAddress, RepliesAndNoticesLeaveFromTheClientsServerAddress) {
     server.on_datagram(ep(3), rv::encode(rv::register_request{"c", 0, 0, {}}).value(), now, out, 5);
     ASSERT_EQ(out.sends.size(), 1U);
     EXPECT_EQ(out.sends[0].from, 5U);
+}
+
+// ==== Review: the paced fan-out against strict client models ===============================
+//
+// Each registration gets a model client that checks everything it is sent as a strict client
+// would (mac under its secret, notices only at version + 1, lists only as whole lists of one
+// version, never a notice about itself), and the registry is rebuilt from the server's own
+// output lines. Random operations (joins, refreshes, rebindings, restarts, deregistrations,
+// resyncs, expiries, held notices) on a fake clock with a small budget and small slices; at
+// each quiescence every client must hold exactly the registry minus itself at list_version().
+
+struct strict_replica {
+    std::string id;
+    std::uint64_t secret = 0;
+    std::uint32_t version = 0;
+    bool have_list = false;
+    int gaps = 0;         ///< notices it could not apply
+    int forged = 0;       ///< not signed under its secret
+    int self_notices = 0; ///< a notice about itself
+    int torn_lists = 0;   ///< a list abandoned half-way or a page twice
+    int regressions = 0;  ///< a list older than what it had
+    std::map<std::string, rv::peer_entry> peers;
+    std::map<std::uint16_t, rv::list_page> pages;
+
+    void apply(rv::message const& m) {
+        if (auto const* p = std::get_if<rv::list_page>(&m)) {
+            if (!signed_for(*p, secret))
+                return void(++forged);
+            on_page(*p);
+        } else if (auto const* j = std::get_if<rv::peer_joined>(&m)) {
+            if (!signed_for(*j, secret))
+                return void(++forged);
+            if (j->peer.id == id)
+                ++self_notices;
+            if (step(j->version))
+                peers[j->peer.id] = j->peer;
+        } else if (auto const* l = std::get_if<rv::peer_left>(&m)) {
+            if (!signed_for(*l, secret))
+                return void(++forged);
+            if (step(l->version))
+                peers.erase(l->id);
+        }
+    }
+    void on_page(rv::list_page const& p) {
+        if (!pages.empty() && (pages.begin()->second.version != p.version ||
+                               pages.begin()->second.page_count != p.page_count)) {
+            ++torn_lists;
+            pages.clear();
+        }
+        if (!pages.emplace(p.page, p).second)
+            ++torn_lists;
+        if (pages.size() != p.page_count)
+            return;
+        if (have_list && static_cast<std::int32_t>(p.version - version) < 0)
+            ++regressions;
+        peers.clear();
+        for (auto const& [n, page] : pages)
+            for (auto const& e : page.peers)
+                peers[e.id] = e;
+        version = p.version;
+        have_list = true;
+        pages.clear();
+    }
+    bool step(std::uint32_t v) {
+        if (!have_list || v != version + 1) {
+            ++gaps;
+            return false;
+        }
+        version = v;
+        return true;
+    }
+};
+
+class fan_out_harness {
+public:
+    explicit fan_out_harness(rd::server_options o, std::uint64_t seed = 1)
+        : options{o}
+        , server{o, netlab::siphash_key{seed, ~seed}} {}
+
+    rd::server_options options;
+    rd::server_core server;
+    rd::time_point now{std::chrono::hours{1000}};
+    rd::actions out;
+    struct registered {
+        rv::endpoint pub;
+        std::vector<rv::endpoint> privs;
+    };
+    std::map<std::string, registered> registry; ///< as the server's lines tell it
+    std::map<std::string, strict_replica> replicas;
+    std::size_t fan_out = 0; ///< lists' pages and notices sent
+    std::size_t lists = 0;
+    std::size_t stalls = 0; ///< consecutive calls at a due deadline that did nothing
+
+    /// Handles one datagram; returns the register_ack, if any.
+    std::optional<rv::register_ack> datagram(rv::endpoint const& from, rv::message const& m) {
+        if (auto const* r = std::get_if<rv::register_request>(&m))
+            request_privs_ = r->private_endpoints;
+        out.clear();
+        server.on_datagram(from, rv::encode(m).value(), now, out);
+        return take(from);
+    }
+    void timer() {
+        out.clear();
+        server.on_timer(now, out);
+        take(std::nullopt);
+    }
+    void pump() {
+        out.clear();
+        server.pump(now, out);
+        take(std::nullopt);
+    }
+
+    /// Runs the timer as the daemon does until nobody lags (time moves to each deadline).
+    void settle() {
+        server.hold_notices(false);
+        for (int i = 0; i < 200'000 && server.lagging() > 0; ++i) {
+            auto const at = server.next_deadline();
+            ASSERT_TRUE(at) << "clients lag but the server wants no timer";
+            bool const due = *at <= now;
+            now = std::max(now, *at);
+            auto const lagging = server.lagging();
+            timer();
+            if (due && out.sends.empty() && out.lines.empty() && server.lagging() == lagging)
+                ++stalls; // the daemon would wake up for nothing: once may be rounding
+            else
+                stalls = 0;
+            ASSERT_LT(stalls, 2U) << "the timer is due again and again with nothing to do";
+        }
+        ASSERT_EQ(server.lagging(), 0U);
+        check_converged();
+    }
+
+    void check_converged() {
+        ASSERT_EQ(server.client_count(), registry.size());
+        ASSERT_EQ(replicas.size(), registry.size());
+        for (auto const& [id, r] : replicas) {
+            EXPECT_TRUE(r.have_list) << id;
+            EXPECT_EQ(r.version, server.list_version()) << id;
+            EXPECT_EQ(r.peers.size() + 1, registry.size()) << id;
+            for (auto const& [pid, e] : r.peers) {
+                auto const it = registry.find(pid);
+                if (it == registry.end()) {
+                    ADD_FAILURE() << id << " still lists " << pid;
+                    continue;
+                }
+                EXPECT_EQ(e.public_endpoint, it->second.pub) << id << " about " << pid;
+                EXPECT_EQ(e.private_endpoints, it->second.privs) << id << " about " << pid;
+                // Both sides of a pair hold the same key.
+                auto const other = replicas.find(pid);
+                if (other != replicas.end() && other->second.peers.contains(id)) {
+                    EXPECT_EQ(e.pair_key, other->second.peers.at(id).pair_key)
+                        << id << " and " << pid;
+                }
+            }
+            EXPECT_FALSE(r.peers.contains(id)) << id;
+        }
+        check_clean();
+    }
+    void check_clean() const {
+        for (auto const& [id, r] : replicas) {
+            EXPECT_EQ(r.gaps, 0) << id;
+            EXPECT_EQ(r.forged, 0) << id;
+            EXPECT_EQ(r.self_notices, 0) << id;
+            EXPECT_EQ(r.torn_lists, 0) << id;
+            EXPECT_EQ(r.regressions, 0) << id;
+        }
+    }
+
+private:
+    std::vector<rv::endpoint> request_privs_;
+
+    static bool fan_out_type(rv::message const& m) {
+        return std::holds_alternative<rv::list_page>(m) ||
+               std::holds_alternative<rv::peer_joined>(m) ||
+               std::holds_alternative<rv::peer_left>(m);
+    }
+
+    std::optional<rv::register_ack> take(std::optional<rv::endpoint> const& request_from) {
+        for (auto const& line : out.lines) {
+            std::vector<std::string> words;
+            for (std::size_t at = 0; at <= line.size();) {
+                auto const sp = std::min(line.find(' ', at), line.size());
+                words.push_back(line.substr(at, sp - at));
+                at = sp + 1;
+            }
+            if (words.size() == 4 && words[1] == "is") {
+                EXPECT_TRUE(registry.contains(words[0])) << line;
+                EXPECT_EQ(registry[words[0]].pub.to_string(), words[3]) << line;
+                registry.erase(words[0]);
+                replicas.erase(words[0]);
+            } else if (words.size() == 2 && request_from) {
+                EXPECT_EQ(request_from->to_string(), words[1]) << line;
+                if (!registry.contains(words[0])) { // a new registration
+                    replicas[words[0]] = strict_replica{};
+                    replicas[words[0]].id = words[0];
+                }
+                registry[words[0]] = registered{*request_from, request_privs_};
+            } else {
+                ADD_FAILURE() << "unexpected line: " << line;
+            }
+        }
+        std::optional<rv::register_ack> ack;
+        std::vector<std::pair<rv::endpoint, std::pair<rv::message, rv::bytes>>> fan;
+        for (auto const& s : out.sends) {
+            EXPECT_LE(s.data.size(), rv::max_datagram);
+            auto m = rv::decode(s.data);
+            if (!m) {
+                ADD_FAILURE() << "undecodable datagram: " << m.error().message();
+                continue;
+            }
+            if (fan_out_type(*m)) {
+                fan.push_back({s.to, {std::move(*m), s.data}});
+                continue;
+            }
+            EXPECT_TRUE(request_from && s.to == *request_from) << "a reply to nobody";
+            if (auto const* a = std::get_if<rv::register_ack>(&*m))
+                ack = *a;
+        }
+        if (ack)
+            for (auto& [id, r] : replicas)
+                if (registry.at(id).pub == *request_from)
+                    r.secret = ack->secret;
+        // One slice: fewer than max_sends_per_call before the last client's datagrams began.
+        if (!fan.empty()) {
+            auto run = fan.size() - 1;
+            while (run > 0 && fan[run - 1].first == fan.back().first)
+                --run;
+            EXPECT_LT(run, options.max_sends_per_call) << "a pump call sent " << fan.size();
+        }
+        fan_out += fan.size();
+        for (std::size_t i = 0; i < fan.size();) {
+            auto const& to = fan[i].first;
+            auto const it = std::find_if(registry.begin(), registry.end(),
+                                         [&](auto const& kv) { return kv.second.pub == to; });
+            if (it == registry.end()) {
+                ADD_FAILURE() << "a notice or list for " << to.to_string() << ", not registered";
+                ++i;
+                continue;
+            }
+            auto& r = replicas[it->first];
+            if (std::holds_alternative<rv::list_page>(fan[i].second.first)) {
+                // A whole list in one call, byte for byte what wire::paginate makes of it.
+                auto const& first = std::get<rv::list_page>(fan[i].second.first);
+                std::vector<rv::peer_entry> entries;
+                std::size_t n = 0;
+                for (; i + n < fan.size() && n < first.page_count; ++n) {
+                    auto const* p = std::get_if<rv::list_page>(&fan[i + n].second.first);
+                    if (p == nullptr || fan[i + n].first != to || p->page != n ||
+                        p->version != first.version || p->page_count != first.page_count)
+                        break;
+                    entries.insert(entries.end(), p->peers.begin(), p->peers.end());
+                }
+                EXPECT_EQ(n, first.page_count) << "a list split across calls or out of order";
+                auto const pages = rv::paginate(first.version, entries);
+                EXPECT_EQ(pages.size(), n);
+                for (std::size_t k = 0; k < std::min(n, pages.size()); ++k) {
+                    auto bytes = rv::encode(pages[k]).value();
+                    auto const mac = netlab::siphash24(rv::server_mac_key(r.secret),
+                                                       std::span{bytes.data(), bytes.size() - 8});
+                    for (std::size_t b = 0; b < 8; ++b)
+                        bytes[bytes.size() - 8 + b] =
+                            static_cast<std::uint8_t>(mac >> (56 - 8 * b));
+                    EXPECT_EQ(bytes, fan[i + k].second.second) << "page " << k;
+                }
+                ++lists;
+                for (std::size_t k = 0; k < std::max<std::size_t>(n, 1); ++k)
+                    r.apply(fan[i + k].second.first);
+                i += std::max<std::size_t>(n, 1);
+            } else {
+                r.apply(fan[i].second.first);
+                ++i;
+            }
+        }
+        return ack;
+    }
+};
+
+// A client program: its address is its own (no two share one), its port moves on rebinding.
+struct actor {
+    std::string id;
+    rv::endpoint ep;
+    std::vector<rv::endpoint> privs;
+    std::uint64_t secret = 0; ///< the last one it was issued (may be dead by now)
+};
+
+rv::endpoint actor_endpoint(std::size_t i, bool v6, std::uint16_t port) {
+    if (!v6)
+        return rv::endpoint::v4(
+            {198, 51, static_cast<std::uint8_t>(100 + i / 250), static_cast<std::uint8_t>(i % 250)},
+            port);
+    std::array<std::uint8_t, 16> a{0x20, 0x01, 0x0d, 0xb8};
+    a[14] = static_cast<std::uint8_t>(i >> 8U);
+    a[15] = static_cast<std::uint8_t>(i & 0xffU);
+    return rv::endpoint::v6(a, port);
+}
+
+struct random_run {
+    std::uint64_t seed;
+    std::size_t actors;
+    double notice_rate;
+    std::size_t max_sends_per_call;
+    int operations;
+};
+
+void run_random(random_run const& cfg) {
+    SCOPED_TRACE("seed " + std::to_string(cfg.seed));
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.relay_rate = 0;
+    o.notice_rate = cfg.notice_rate;
+    o.max_sends_per_call = cfg.max_sends_per_call;
+    fan_out_harness h{o, cfg.seed};
+    std::mt19937_64 rng{cfg.seed};
+    auto const pick = [&](std::size_t n) {
+        return static_cast<std::size_t>(std::uniform_int_distribution<std::size_t>{0, n - 1}(rng));
+    };
+    auto const privates = [&] {
+        std::vector<rv::endpoint> v;
+        for (std::size_t k = pick(5); k > 0; --k)
+            v.push_back(actor_endpoint(pick(4000), pick(2) == 0,
+                                       static_cast<std::uint16_t>(1 + pick(60000))));
+        return v;
+    };
+    std::vector<actor> actors;
+    for (std::size_t i = 0; i < cfg.actors; ++i) {
+        // Ids of every length: fat entries make lists of several pages.
+        std::string id{"a"};
+        id.append(std::to_string(i)).push_back('-');
+        id.resize(std::min<std::size_t>(rv::max_id_length, id.size() + pick(30)), 'x');
+        actors.push_back(
+            {id, actor_endpoint(i, pick(3) == 0, static_cast<std::uint16_t>(1000 + pick(999))),
+             privates(), 0});
+    }
+    auto const reg = [&](actor& a, std::uint64_t secret_field) {
+        auto cookie = h.server.cookie_for(a.ep, h.now);
+        if (pick(8) == 0) { // the full two-step now and then
+            h.datagram(a.ep, rv::register_request{a.id, 0, secret_field, a.privs});
+            auto const m = rv::decode(h.out.sends.at(0).data).value();
+            ASSERT_TRUE(std::holds_alternative<rv::challenge>(m));
+            cookie = std::get<rv::challenge>(m).cookie;
+        }
+        if (auto const ack =
+                h.datagram(a.ep, rv::register_request{a.id, cookie, secret_field, a.privs}))
+            a.secret = ack->secret;
+    };
+    bool held = false;
+    for (int op = 0; op < cfg.operations && !::testing::Test::HasFailure(); ++op) {
+        auto& a = actors[pick(actors.size())];
+        switch (pick(16)) {
+        case 0:
+        case 1:
+        case 2: // join, or refresh (a new registration if it expired or left meanwhile)
+            reg(a, a.secret != 0 ? a.secret : rng() | 1U);
+            break;
+        case 3: // NAT rebinding
+            a.ep.port = static_cast<std::uint16_t>(a.ep.port == 65535 ? 1000 : a.ep.port + 1);
+            reg(a, a.secret != 0 ? a.secret : rng() | 1U);
+            break;
+        case 4: // new interfaces
+            a.privs = privates();
+            reg(a, a.secret != 0 ? a.secret : rng() | 1U);
+            break;
+        case 5: // restart from the same endpoint: a fresh nonce, the old registration goes
+            reg(a, rng() | 1U);
+            break;
+        case 6:
+            h.datagram(a.ep, rv::deregister_request{a.id, a.secret});
+            break;
+        case 7:
+        case 8: // resync (at most one a second passes)
+            h.datagram(a.ep, rv::resync_request{a.id, a.secret});
+            break;
+        case 9: // a forged resync
+            h.datagram(a.ep, rv::resync_request{a.id, a.secret + 1});
+            break;
+        case 10:
+        case 11: // time passes, the timer runs
+            h.now += std::chrono::milliseconds{pick(pick(20) == 0 ? 40'000 : 1500)};
+            h.timer();
+            break;
+        case 12: // the timer, when it asks for it
+            if (auto const at = h.server.next_deadline(); at && *at <= h.now + 200ms) {
+                h.now = std::max(h.now, *at);
+                h.timer();
+            }
+            break;
+        case 13: // the socket buffer fills up or drains
+            held = pick(3) == 0;
+            h.server.hold_notices(held);
+            if (!held)
+                h.pump();
+            break;
+        case 14: // everyone refreshes (keeps a crowd alive)
+            for (auto& b : actors)
+                if (b.secret != 0)
+                    reg(b, b.secret);
+            break;
+        case 15:
+            if (pick(6) == 0) {
+                held = false;
+                h.settle();
+            }
+            break;
+        }
+        EXPECT_LE(h.server.lagging(), h.server.client_count());
+        if (!held && h.server.lagging() > 0) {
+            EXPECT_TRUE(h.server.next_deadline());
+        }
+        h.check_clean();
+    }
+    h.settle();
+    EXPECT_GT(h.lists, 0U);
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeWithAnUnlimitedBudget) {
+    for (std::uint64_t seed = 1; seed <= 6; ++seed)
+        run_random({seed, 24, 0, 4096, 3000});
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeInTinySlices) {
+    for (std::uint64_t seed = 11; seed <= 16; ++seed)
+        run_random({seed, 24, 0, 1 + seed % 3, 3000});
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeOnASmallBudget) {
+    for (std::uint64_t seed = 21; seed <= 26; ++seed)
+        run_random({seed, 40, seed % 2 == 0 ? 25.0 : 300.0, 5, 3000});
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeWithManyClients) {
+    run_random({31, 150, 2000, 64, 2000});
+}
+
+// The budget's next token is due at a time the pump agrees has come: the timer never wakes
+// up to find the budget a hair short, again and again at the same instant (a busy loop on a
+// clock that has not moved on).
+TEST(ServerFanOutReview, TheNextTokenIsDueWhenThePumpCanSpendIt) {
+    for (double const rate : {3.0, 7.0, 11.0, 13.0, 25.0, 33.3, 97.0, 300.0, 999.0, 50'000.0}) {
+        SCOPED_TRACE(rate);
+        rd::server_options o;
+        o.rate_limit = 0;
+        o.notice_rate = rate;
+        fan_out_harness h{o};
+        for (int i = 0; i < 60; ++i) {
+            auto const from = actor_endpoint(static_cast<std::size_t>(i), false, 4000);
+            h.datagram(from, rv::register_request{std::string{"n"}.append(std::to_string(i)),
+                                                  h.server.cookie_for(from, h.now),
+                                                  7,
+                                                  {}});
+        }
+        int wasted = 0;
+        for (int i = 0; i < 100'000 && h.server.lagging() > 0; ++i) {
+            auto const at = h.server.next_deadline();
+            ASSERT_TRUE(at);
+            h.now = std::max(h.now, *at);
+            h.timer();
+            wasted += h.out.sends.empty() ? 1 : 0;
+        }
+        EXPECT_EQ(h.server.lagging(), 0U);
+        EXPECT_EQ(wasted, 0) << "timer calls that found no token to spend";
+        h.check_converged();
+    }
 }
 
 } // namespace

@@ -84,8 +84,10 @@ std::optional<time_point> server_core::next_deadline() const {
     if (lagging_ > 0 && !notices_held_) {
         // When the notice budget has a token again (now, if it has one).
         auto at = notice_refill_;
+        // Rounded up: a deadline a hair early would find the budget a hair short, and the
+        // timer would fire again at once, for nothing, until the clock moves on.
         if (options_.notice_rate > 0 && notice_tokens_ < 1)
-            at += std::chrono::duration_cast<clock::duration>(
+            at += std::chrono::ceil<clock::duration>(
                 std::chrono::duration<double>{(1 - notice_tokens_) / options_.notice_rate});
         deadline = std::min(deadline, at);
     }
