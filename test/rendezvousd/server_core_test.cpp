@@ -1129,4 +1129,26 @@ TEST(ServerFanOutReview, TheNextTokenIsDueWhenThePumpCanSpendIt) {
     }
 }
 
+// --notice-rate 0.5 is a valid setting (one datagram every two seconds): the budget must still
+// hold a whole token now and then, or nobody would ever hear of anything.
+TEST(ServerFanOutReview, ARateBelowOnePerSecondStillDelivers) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0.5;
+    fan_out_harness h{o};
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto const from = actor_endpoint(i, false, 4000);
+        h.datagram(from, rv::register_request{std::string{"s"}.append(std::to_string(i)),
+                                              h.server.cookie_for(from, h.now),
+                                              7,
+                                              {}});
+    }
+    auto const start = h.now;
+    h.settle();
+    EXPECT_EQ(h.server.client_count(), 3U); // told before they expired
+    EXPECT_EQ(h.fan_out, 4U);               // a list each, s0 twice (its second beats two notices)
+    EXPECT_LE(h.now - start, 6s);
+    EXPECT_GE(h.now - start, 2s * static_cast<int>(h.fan_out - 1));
+}
+
 } // namespace

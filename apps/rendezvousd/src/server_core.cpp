@@ -296,11 +296,13 @@ void server_core::pump(time_point now, actions& out) {
         return;
     auto const rate = options_.notice_rate;
     if (rate > 0) {
+        // A second's worth saved up, and at least one datagram (a rate below 1/s is valid).
+        auto const burst = std::max(rate, 1.0);
         if (notice_refill_ == time_point{}) {
-            notice_tokens_ = rate;
+            notice_tokens_ = burst;
         } else {
             std::chrono::duration<double> const dt = now - notice_refill_;
-            notice_tokens_ = std::min(rate, notice_tokens_ + std::max(0.0, dt.count()) * rate);
+            notice_tokens_ = std::min(burst, notice_tokens_ + std::max(0.0, dt.count()) * rate);
         }
         notice_refill_ = now;
     }
