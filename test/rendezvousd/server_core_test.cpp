@@ -1151,4 +1151,100 @@ TEST(ServerFanOutReview, ARateBelowOnePerSecondStillDelivers) {
     EXPECT_GE(h.now - start, 2s * static_cast<int>(h.fan_out - 1));
 }
 
+// Clients held back through more changes than the log keeps get the whole list, never notices
+// they cannot apply; the one that rebinds thousands of times among them too.
+TEST(ServerFanOutReview, ClientsThatLagBeyondTheLogGetTheList) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.expiry = std::chrono::hours{1};
+    fan_out_harness h{o};
+    std::vector<actor> actors;
+    for (std::size_t i = 0; i < 4; ++i) {
+        actors.push_back({std::string{"log"}.append(std::to_string(i)),
+                          actor_endpoint(i, i % 2 == 1, 5000),
+                          {},
+                          0});
+        auto& a = actors.back();
+        a.secret = h.datagram(a.ep, rv::register_request{a.id, h.server.cookie_for(a.ep, h.now), 11,
+                                                         a.privs})
+                       ->secret;
+    }
+    h.settle();
+    auto const lists = h.lists;
+    auto const fan_out = h.fan_out;
+    h.server.hold_notices(true); // the socket buffer is full for a long while
+    auto& mover = actors[0];
+    for (int i = 0; i < 5000; ++i) {
+        mover.ep.port = static_cast<std::uint16_t>(6000 + i % 2);
+        h.datagram(mover.ep, rv::register_request{mover.id, h.server.cookie_for(mover.ep, h.now),
+                                                  mover.secret, mover.privs});
+    }
+    EXPECT_EQ(h.fan_out, fan_out); // nothing went out while held
+    EXPECT_EQ(h.server.lagging(), 4U);
+    h.settle();
+    EXPECT_EQ(h.lists, lists + 4);
+    // And a client within reach of the log gets notices: one change only.
+    auto& other = actors[1];
+    other.ep.port = 5001;
+    h.datagram(other.ep, rv::register_request{other.id, h.server.cookie_for(other.ep, h.now),
+                                              other.secret, other.privs});
+    h.settle();
+    EXPECT_EQ(h.lists, lists + 5); // the list for the rebound one itself; notices for the rest
+}
+
+// A page filled to the last byte (1200) is sent whole and decodes; the next entry starts a page.
+TEST(ServerFanOutReview, APageCanBeExactlyFull) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    fan_out_harness h{o};
+    // Entries of 131 bytes: 1 + 26 (id) + 8 (key) + 19 (IPv6 public) + 1 + 4 * 19 (private):
+    // nine of them and the page header (21 bytes) make exactly 1200.
+    std::vector<rv::endpoint> privs;
+    for (std::uint16_t k = 1; k <= 4; ++k)
+        privs.push_back(actor_endpoint(900 + k, true, k));
+    for (std::size_t i = 0; i < 11; ++i) {
+        std::string id{"fit"};
+        id.append(std::to_string(i)).resize(26, '.');
+        auto const from = actor_endpoint(i, true, 7000);
+        h.datagram(from, rv::register_request{id, h.server.cookie_for(from, h.now), 3, privs});
+    }
+    std::vector<std::size_t> sizes; // of the list the last one got
+    for (auto const& s : h.out.sends)
+        if (s.to == actor_endpoint(10, true, 7000) && rv::peek_type(s.data) == 5)
+            sizes.push_back(s.data.size());
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{1200, 21 + 131}));
+    h.settle();
+}
+
+// Page numbers past 255 (two bytes on the wire) in a list assembled by hand: same bytes as
+// wire::paginate's pages.
+TEST(ServerFanOutReview, AListOfMoreThan256PagesIsNumberedRight) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.max_sends_per_call = 1; // one client's list per call
+    fan_out_harness h{o};
+    std::vector<rv::endpoint> privs;
+    for (std::uint16_t k = 1; k <= 4; ++k)
+        privs.push_back(actor_endpoint(9000 + k, true, k));
+    h.server.hold_notices(true); // no fan-out while they join
+    constexpr std::size_t n = 2400;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::string id{"many"};
+        id.append(std::to_string(i)).resize(32, '-');
+        auto const from = actor_endpoint(i, true, 7000);
+        h.datagram(from, rv::register_request{id, h.server.cookie_for(from, h.now), 3, privs});
+    }
+    h.server.hold_notices(false);
+    h.pump(); // the harness compares every page with wire::paginate's
+    std::size_t pages = 0;
+    for (auto const& s : h.out.sends)
+        pages += rv::peek_type(s.data) == 5 ? 1U : 0U;
+    EXPECT_EQ(pages, (n - 1 + 7) / 8); // 137-byte entries, eight a page
+    EXPECT_GT(pages, 256U);
+    EXPECT_EQ(h.lists, 1U);
+}
+
 } // namespace
