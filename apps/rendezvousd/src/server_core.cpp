@@ -447,8 +447,16 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
                 c.private_endpoints = m.private_endpoints;
                 out.lines.push_back(c.id + " " + from.to_string());
                 record_join(c);
+                // It is owed a list now (its own change): the latest version, so that it
+                // asks again if that list is lost.
+                c.needs_list = true;
             }
-            reply(out, from, key, wire::register_ack{c.secret, from, version_});
+            // The version it was brought to, not the latest: a client that the paced fan-out
+            // has not reached yet has missed nothing and must not resync (a whole list instead
+            // of a notice or two). One it is owed a list for gets the latest: if the list is
+            // lost, it asks again.
+            reply(out, from, key,
+                  wire::register_ack{c.secret, from, c.needs_list ? version_ : c.synced});
             return;
         }
         // The same public endpoint without the secret: the client restarted. Its old
