@@ -1314,4 +1314,47 @@ TEST(ServerFanOutReview, ARefreshAckDoesNotTellALaggingClientItMissedSomething) 
     h.settle();
 }
 
+// While notices are held the timer is for expiry only (the I/O layer pumps when its buffer
+// drains); unheld with an unlimited budget, work left over from a slice is due at once; with
+// a budget in overdraft, when the overdraft is paid back.
+TEST(ServerFanOutReview, TheDeadlineFollowsTheHoldAndTheBudget) {
+    for (double const rate : {0.0, 10.0}) {
+        SCOPED_TRACE(rate);
+        rd::server_options o;
+        o.rate_limit = 0;
+        o.notice_rate = rate;
+        o.max_sends_per_call = rate == 0 ? 2 : 4096;
+        fan_out_harness h{o};
+        auto const first = h.now;
+        h.server.hold_notices(true);
+        for (std::size_t i = 0; i < 30; ++i) {
+            auto const from = actor_endpoint(i, false, 4000);
+            h.datagram(from, rv::register_request{std::string{"d"}.append(std::to_string(i)),
+                                                  h.server.cookie_for(from, h.now),
+                                                  5,
+                                                  {}});
+            EXPECT_EQ(h.out.sends.size(), 1U); // the ack only
+        }
+        EXPECT_EQ(h.server.lagging(), 30U);
+        EXPECT_EQ(h.server.next_deadline(), first + o.expiry);
+        h.timer(); // early: nothing expires, nothing is sent
+        EXPECT_TRUE(h.out.sends.empty());
+        h.server.hold_notices(false);
+        auto const at = h.server.next_deadline();
+        ASSERT_TRUE(at);
+        EXPECT_LE(*at, h.now);
+        h.pump();
+        EXPECT_FALSE(h.out.sends.empty());
+        EXPECT_GT(h.server.lagging(), 0U);
+        if (rate == 0) {
+            EXPECT_LE(h.server.next_deadline(), h.now); // the next slice at once
+        } else {
+            // The burst (ten one-page lists) spent: the next token in a tenth of a second.
+            EXPECT_EQ(h.fan_out, 10U);
+            EXPECT_EQ(h.server.next_deadline(), h.now + 100ms);
+        }
+        h.settle();
+    }
+}
+
 } // namespace
