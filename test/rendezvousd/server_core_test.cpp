@@ -1357,4 +1357,44 @@ TEST(ServerFanOutReview, TheDeadlineFollowsTheHoldAndTheBudget) {
     }
 }
 
+// The pump's cursor sits on some client between slices; that client restarting (removed and
+// registered again under the same id, in one call), leaving or expiring must not leave it
+// dangling (ASan would tell) nor make the pump skip anybody.
+TEST(ServerFanOutReview, TheCursorSurvivesItsClientGoing) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.max_sends_per_call = 1; // one client per call: the cursor stops on every client in turn
+    fan_out_harness h{o};
+    std::vector<actor> actors;
+    for (std::size_t i = 0; i < 6; ++i)
+        actors.push_back(
+            {std::string{"cur"}.append(std::to_string(i)), actor_endpoint(i, false, 4000), {}, 0});
+    auto const reg = [&](actor& a, std::uint64_t secret) {
+        a.secret = h.datagram(a.ep, rv::register_request{a.id, h.server.cookie_for(a.ep, h.now),
+                                                         secret, a.privs})
+                       ->secret;
+    };
+    for (auto& a : actors)
+        reg(a, 1);
+    h.settle();
+    for (int round = 0; round < 3; ++round) {
+        for (std::size_t k = 0; k < actors.size(); ++k) {
+            reg(actors[(k + 1) % actors.size()], 99 + k); // a restart: new nonce, same endpoint
+            h.pump();
+            reg(actors[k], 500 + k); // another, right where the cursor may be
+            h.pump();
+        }
+        // One leaves, one rebinds, while the fan-out is midway.
+        h.datagram(actors[2].ep, rv::deregister_request{actors[2].id, actors[2].secret});
+        h.pump();
+        actors[3].ep.port = static_cast<std::uint16_t>(actors[3].ep.port + 1);
+        reg(actors[3], actors[3].secret);
+        h.settle();
+        reg(actors[2], 7); // back
+        h.settle();
+    }
+    EXPECT_EQ(h.server.client_count(), actors.size());
+}
+
 } // namespace
