@@ -905,7 +905,8 @@ private:
             auto run = fan.size() - 1;
             while (run > 0 && fan[run - 1].first == fan.back().first)
                 --run;
-            EXPECT_LT(run, options.max_sends_per_call) << "a pump call sent " << fan.size();
+            EXPECT_LT(run, std::max<std::size_t>(1, options.max_sends_per_call))
+                << "a pump call sent " << fan.size();
             largest_catch_up = std::max(largest_catch_up, fan.size() - run);
         }
         fan_out += fan.size();
@@ -1404,6 +1405,25 @@ TEST(ServerFanOutReview, TheCursorSurvivesItsClientGoing) {
         h.settle();
     }
     EXPECT_EQ(h.server.client_count(), actors.size());
+}
+
+// max_sends_per_call 0 would have the pump send nothing while next_deadline() says "now":
+// a busy loop. It means one client per call.
+TEST(ServerFanOutReview, ZeroSendsPerCallStillMakesProgress) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.max_sends_per_call = 0;
+    fan_out_harness h{o};
+    for (std::size_t i = 0; i < 5; ++i) {
+        auto const from = actor_endpoint(i, false, 4000);
+        h.datagram(from, rv::register_request{std::string{"z"}.append(std::to_string(i)),
+                                              h.server.cookie_for(from, h.now),
+                                              5,
+                                              {}});
+    }
+    h.settle(); // fails on a timer that is due again and again with nothing to do
+    EXPECT_EQ(h.server.client_count(), 5U);
 }
 
 } // namespace

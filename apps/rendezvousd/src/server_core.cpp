@@ -307,11 +307,11 @@ void server_core::pump(time_point now, actions& out) {
         notice_refill_ = now;
     }
     auto const start = out.sends.size();
+    auto const slice = std::max<std::size_t>(1, options_.max_sends_per_call); // 0 would spin
     std::size_t idle = 0;
     // Each pass over the clients visits every one that lags; clients that refresh meanwhile
     // move to the far end of the expiry order, ahead of the cursor, so none is skipped.
-    while (lagging_ > 0 && out.sends.size() - start < options_.max_sends_per_call &&
-           (rate <= 0 || notice_tokens_ >= 1)) {
+    while (lagging_ > 0 && out.sends.size() - start < slice && (rate <= 0 || notice_tokens_ >= 1)) {
         if (sweep_ == nullptr)
             sweep_ = oldest_;
         client& c = *sweep_;
