@@ -856,6 +856,7 @@ private:
     }
 
     std::optional<rv::register_ack> take(std::optional<rv::endpoint> const& request_from) {
+        bool changed = false; // the request joined or rebound someone
         for (auto const& line : out.lines) {
             std::vector<std::string> words;
             for (std::size_t at = 0; at <= line.size();) {
@@ -873,8 +874,11 @@ private:
                 if (!registry.contains(words[0])) { // a new registration
                     replicas[words[0]] = strict_replica{};
                     replicas[words[0]].id = words[0];
+                } else {
+                    replicas[words[0]].owed_list = true; // a rebinding: its own change
                 }
                 registry[words[0]] = registered{*request_from, request_privs_};
+                changed = true;
             } else {
                 ADD_FAILURE() << "unexpected line: " << line;
             }
@@ -896,10 +900,18 @@ private:
             if (auto const* a = std::get_if<rv::register_ack>(&*m))
                 ack = *a;
         }
-        if (ack)
-            for (auto& [id, r] : replicas)
-                if (registry.at(id).pub == *request_from)
-                    r.secret = ack->secret;
+        if (ack) {
+            for (auto& [id, r] : replicas) {
+                if (registry.at(id).pub != *request_from)
+                    continue;
+                r.secret = ack->secret;
+                // A refresh's ack says what it should have by now (nothing was lost): the
+                // client's rule "resync when they differ" must not fire.
+                if (!changed && r.have_list && !r.owed_list) {
+                    EXPECT_EQ(ack->list_version, r.version) << id << " would resync";
+                }
+            }
+        }
         // One slice: fewer than max_sends_per_call before the last client's datagrams began.
         if (!fan.empty()) {
             auto run = fan.size() - 1;
