@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -663,6 +665,777 @@ TEST(ServerLocalAddress, RepliesAndNoticesLeaveFromTheClientsServerAddress) {
     server.on_datagram(ep(3), rv::encode(rv::register_request{"c", 0, 0, {}}).value(), now, out, 5);
     ASSERT_EQ(out.sends.size(), 1U);
     EXPECT_EQ(out.sends[0].from, 5U);
+}
+
+// ==== Review: the paced fan-out against strict client models ===============================
+//
+// Each registration gets a model client that checks everything it is sent as a strict client
+// would (mac under its secret, notices only at version + 1, lists only as whole lists of one
+// version, never a notice about itself), and the registry is rebuilt from the server's own
+// output lines. Random operations (joins, refreshes, rebindings, restarts, deregistrations,
+// resyncs, expiries, held notices) on a fake clock with a small budget and small slices; at
+// each quiescence every client must hold exactly the registry minus itself at list_version().
+
+struct strict_replica {
+    std::string id;
+    std::uint64_t secret = 0;
+    std::uint32_t version = 0;
+    bool have_list = false;
+    int gaps = 0;           ///< notices it could not apply
+    int forged = 0;         ///< not signed under its secret
+    int self_notices = 0;   ///< a notice about itself
+    int torn_lists = 0;     ///< a list abandoned half-way or a page twice
+    int regressions = 0;    ///< a list older than what it had
+    bool owed_list = false; ///< its resync was accepted and no list has come since
+    int lists = 0;          ///< whole lists received
+    std::map<std::string, rv::peer_entry> peers;
+    std::map<std::uint16_t, rv::list_page> pages;
+
+    void apply(rv::message const& m) {
+        if (auto const* p = std::get_if<rv::list_page>(&m)) {
+            if (!signed_for(*p, secret))
+                return void(++forged);
+            on_page(*p);
+        } else if (auto const* j = std::get_if<rv::peer_joined>(&m)) {
+            if (!signed_for(*j, secret))
+                return void(++forged);
+            if (j->peer.id == id)
+                ++self_notices;
+            if (step(j->version))
+                peers[j->peer.id] = j->peer;
+        } else if (auto const* l = std::get_if<rv::peer_left>(&m)) {
+            if (!signed_for(*l, secret))
+                return void(++forged);
+            if (step(l->version))
+                peers.erase(l->id);
+        }
+    }
+    void on_page(rv::list_page const& p) {
+        if (!pages.empty() && (pages.begin()->second.version != p.version ||
+                               pages.begin()->second.page_count != p.page_count)) {
+            ++torn_lists;
+            pages.clear();
+        }
+        if (!pages.emplace(p.page, p).second)
+            ++torn_lists;
+        if (pages.size() != p.page_count)
+            return;
+        if (have_list && static_cast<std::int32_t>(p.version - version) < 0)
+            ++regressions;
+        peers.clear();
+        for (auto const& [n, page] : pages)
+            for (auto const& e : page.peers)
+                peers[e.id] = e;
+        version = p.version;
+        have_list = true;
+        owed_list = false;
+        ++lists;
+        pages.clear();
+    }
+    bool step(std::uint32_t v) {
+        if (!have_list || v != version + 1) {
+            ++gaps;
+            return false;
+        }
+        version = v;
+        return true;
+    }
+};
+
+class fan_out_harness {
+public:
+    explicit fan_out_harness(rd::server_options o, std::uint64_t seed = 1)
+        : options{o}
+        , server{o, netlab::siphash_key{seed, ~seed}} {}
+
+    rd::server_options options;
+    rd::server_core server;
+    rd::time_point now{std::chrono::hours{1000}};
+    rd::actions out;
+    struct registered {
+        rv::endpoint pub;
+        std::vector<rv::endpoint> privs;
+    };
+    std::map<std::string, registered> registry; ///< as the server's lines tell it
+    std::map<std::string, strict_replica> replicas;
+    std::size_t fan_out = 0; ///< lists' pages and notices sent
+    std::size_t lists = 0;
+    std::size_t largest_catch_up = 0; ///< datagrams to one client in one call, at most
+    std::size_t stalls = 0;           ///< consecutive calls at a due deadline that did nothing
+
+    /// Handles one datagram; returns the register_ack, if any.
+    std::optional<rv::register_ack> datagram(rv::endpoint const& from, rv::message const& m) {
+        if (auto const* r = std::get_if<rv::register_request>(&m))
+            request_privs_ = r->private_endpoints;
+        out.clear();
+        server.on_datagram(from, rv::encode(m).value(), now, out);
+        return take(from);
+    }
+    void timer() {
+        out.clear();
+        server.on_timer(now, out);
+        take(std::nullopt);
+    }
+    void pump() {
+        out.clear();
+        server.pump(now, out);
+        take(std::nullopt);
+    }
+
+    /// Runs the timer as the daemon does until nobody lags (time moves to each deadline).
+    void settle() {
+        server.hold_notices(false);
+        for (int i = 0; i < 200'000 && server.lagging() > 0; ++i) {
+            auto const at = server.next_deadline();
+            ASSERT_TRUE(at) << "clients lag but the server wants no timer";
+            bool const due = *at <= now;
+            now = std::max(now, *at);
+            auto const lagging = server.lagging();
+            timer();
+            if (due && out.sends.empty() && out.lines.empty() && server.lagging() == lagging)
+                ++stalls; // the daemon would wake up for nothing: once may be rounding
+            else
+                stalls = 0;
+            ASSERT_LT(stalls, 2U) << "the timer is due again and again with nothing to do";
+        }
+        ASSERT_EQ(server.lagging(), 0U);
+        check_converged();
+    }
+
+    void check_converged() {
+        ASSERT_EQ(server.client_count(), registry.size());
+        ASSERT_EQ(replicas.size(), registry.size());
+        for (auto const& [id, r] : replicas) {
+            EXPECT_TRUE(r.have_list) << id;
+            EXPECT_EQ(r.version, server.list_version()) << id;
+            EXPECT_EQ(r.peers.size() + 1, registry.size()) << id;
+            for (auto const& [pid, e] : r.peers) {
+                auto const it = registry.find(pid);
+                if (it == registry.end()) {
+                    ADD_FAILURE() << id << " still lists " << pid;
+                    continue;
+                }
+                EXPECT_EQ(e.public_endpoint, it->second.pub) << id << " about " << pid;
+                EXPECT_EQ(e.private_endpoints, it->second.privs) << id << " about " << pid;
+                // Both sides of a pair hold the same key.
+                auto const other = replicas.find(pid);
+                if (other != replicas.end() && other->second.peers.contains(id)) {
+                    EXPECT_EQ(e.pair_key, other->second.peers.at(id).pair_key)
+                        << id << " and " << pid;
+                }
+            }
+            EXPECT_FALSE(r.peers.contains(id)) << id;
+        }
+        check_clean();
+    }
+    /// Clients that are not up to date, as the models see it: what lagging() must say.
+    std::size_t lagging_models() const {
+        return static_cast<std::size_t>(
+            std::count_if(replicas.begin(), replicas.end(), [&](auto const& kv) {
+                auto const& r = kv.second;
+                return !r.have_list || r.owed_list || r.version != server.list_version();
+            }));
+    }
+    void check_clean() const {
+        for (auto const& [id, r] : replicas) {
+            EXPECT_EQ(r.gaps, 0) << id;
+            EXPECT_EQ(r.forged, 0) << id;
+            EXPECT_EQ(r.self_notices, 0) << id;
+            EXPECT_EQ(r.torn_lists, 0) << id;
+            EXPECT_EQ(r.regressions, 0) << id;
+        }
+    }
+
+private:
+    std::vector<rv::endpoint> request_privs_;
+
+    static bool fan_out_type(rv::message const& m) {
+        return std::holds_alternative<rv::list_page>(m) ||
+               std::holds_alternative<rv::peer_joined>(m) ||
+               std::holds_alternative<rv::peer_left>(m);
+    }
+
+    std::optional<rv::register_ack> take(std::optional<rv::endpoint> const& request_from) {
+        bool changed = false; // the request joined or rebound someone
+        for (auto const& line : out.lines) {
+            std::vector<std::string> words;
+            for (std::size_t at = 0; at <= line.size();) {
+                auto const sp = std::min(line.find(' ', at), line.size());
+                words.push_back(line.substr(at, sp - at));
+                at = sp + 1;
+            }
+            if (words.size() == 4 && words[1] == "is") {
+                EXPECT_TRUE(registry.contains(words[0])) << line;
+                EXPECT_EQ(registry[words[0]].pub.to_string(), words[3]) << line;
+                registry.erase(words[0]);
+                replicas.erase(words[0]);
+            } else if (words.size() == 2 && request_from) {
+                EXPECT_EQ(request_from->to_string(), words[1]) << line;
+                if (!registry.contains(words[0])) { // a new registration
+                    replicas[words[0]] = strict_replica{};
+                    replicas[words[0]].id = words[0];
+                } else {
+                    replicas[words[0]].owed_list = true; // a rebinding: its own change
+                }
+                registry[words[0]] = registered{*request_from, request_privs_};
+                changed = true;
+            } else {
+                ADD_FAILURE() << "unexpected line: " << line;
+            }
+        }
+        std::optional<rv::register_ack> ack;
+        std::vector<std::pair<rv::endpoint, std::pair<rv::message, rv::bytes>>> fan;
+        for (auto const& s : out.sends) {
+            EXPECT_LE(s.data.size(), rv::max_datagram);
+            auto m = rv::decode(s.data);
+            if (!m) {
+                ADD_FAILURE() << "undecodable datagram: " << m.error().message();
+                continue;
+            }
+            if (fan_out_type(*m)) {
+                fan.push_back({s.to, {std::move(*m), s.data}});
+                continue;
+            }
+            EXPECT_TRUE(request_from && s.to == *request_from) << "a reply to nobody";
+            if (auto const* a = std::get_if<rv::register_ack>(&*m))
+                ack = *a;
+        }
+        if (ack) {
+            for (auto& [id, r] : replicas) {
+                if (registry.at(id).pub != *request_from)
+                    continue;
+                r.secret = ack->secret;
+                // A refresh's ack says what it should have by now (nothing was lost): the
+                // client's rule "resync when they differ" must not fire.
+                if (!changed && r.have_list && !r.owed_list) {
+                    EXPECT_EQ(ack->list_version, r.version) << id << " would resync";
+                }
+            }
+        }
+        // One slice: fewer than max_sends_per_call before the last client's datagrams began.
+        if (!fan.empty()) {
+            auto run = fan.size() - 1;
+            while (run > 0 && fan[run - 1].first == fan.back().first)
+                --run;
+            EXPECT_LT(run, std::max<std::size_t>(1, options.max_sends_per_call))
+                << "a pump call sent " << fan.size();
+            largest_catch_up = std::max(largest_catch_up, fan.size() - run);
+        }
+        fan_out += fan.size();
+        for (std::size_t i = 0; i < fan.size();) {
+            auto const& to = fan[i].first;
+            auto const it = std::find_if(registry.begin(), registry.end(),
+                                         [&](auto const& kv) { return kv.second.pub == to; });
+            if (it == registry.end()) {
+                ADD_FAILURE() << "a notice or list for " << to.to_string() << ", not registered";
+                ++i;
+                continue;
+            }
+            auto& r = replicas[it->first];
+            if (std::holds_alternative<rv::list_page>(fan[i].second.first)) {
+                // A whole list in one call, byte for byte what wire::paginate makes of it.
+                auto const& first = std::get<rv::list_page>(fan[i].second.first);
+                std::vector<rv::peer_entry> entries;
+                std::size_t n = 0;
+                for (; i + n < fan.size() && n < first.page_count; ++n) {
+                    auto const* p = std::get_if<rv::list_page>(&fan[i + n].second.first);
+                    if (p == nullptr || fan[i + n].first != to || p->page != n ||
+                        p->version != first.version || p->page_count != first.page_count)
+                        break;
+                    entries.insert(entries.end(), p->peers.begin(), p->peers.end());
+                }
+                EXPECT_EQ(n, first.page_count) << "a list split across calls or out of order";
+                auto const pages = rv::paginate(first.version, entries);
+                EXPECT_EQ(pages.size(), n);
+                for (std::size_t k = 0; k < std::min(n, pages.size()); ++k) {
+                    auto bytes = rv::encode(pages[k]).value();
+                    auto const mac = netlab::siphash24(rv::server_mac_key(r.secret),
+                                                       std::span{bytes.data(), bytes.size() - 8});
+                    for (std::size_t b = 0; b < 8; ++b)
+                        bytes[bytes.size() - 8 + b] =
+                            static_cast<std::uint8_t>(mac >> (56 - 8 * b));
+                    EXPECT_EQ(bytes, fan[i + k].second.second) << "page " << k;
+                }
+                ++lists;
+                for (std::size_t k = 0; k < std::max<std::size_t>(n, 1); ++k)
+                    r.apply(fan[i + k].second.first);
+                i += std::max<std::size_t>(n, 1);
+            } else {
+                r.apply(fan[i].second.first);
+                ++i;
+            }
+        }
+        return ack;
+    }
+};
+
+// A client program: its address is its own (no two share one), its port moves on rebinding.
+struct actor {
+    std::string id;
+    rv::endpoint ep;
+    std::vector<rv::endpoint> privs;
+    std::uint64_t secret = 0; ///< the last one it was issued (may be dead by now)
+};
+
+rv::endpoint actor_endpoint(std::size_t i, bool v6, std::uint16_t port) {
+    if (!v6)
+        return rv::endpoint::v4(
+            {198, 51, static_cast<std::uint8_t>(100 + i / 250), static_cast<std::uint8_t>(i % 250)},
+            port);
+    std::array<std::uint8_t, 16> a{0x20, 0x01, 0x0d, 0xb8};
+    a[14] = static_cast<std::uint8_t>(i >> 8U);
+    a[15] = static_cast<std::uint8_t>(i & 0xffU);
+    return rv::endpoint::v6(a, port);
+}
+
+struct random_run {
+    std::uint64_t seed;
+    std::size_t actors;
+    double notice_rate;
+    std::size_t max_sends_per_call;
+    int operations;
+};
+
+void run_random(random_run const& cfg) {
+    SCOPED_TRACE("seed " + std::to_string(cfg.seed));
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.relay_rate = 0;
+    o.notice_rate = cfg.notice_rate;
+    o.max_sends_per_call = cfg.max_sends_per_call;
+    fan_out_harness h{o, cfg.seed};
+    std::mt19937_64 rng{cfg.seed};
+    auto const pick = [&](std::size_t n) {
+        return static_cast<std::size_t>(std::uniform_int_distribution<std::size_t>{0, n - 1}(rng));
+    };
+    auto const privates = [&] {
+        std::vector<rv::endpoint> v;
+        for (std::size_t k = pick(5); k > 0; --k)
+            v.push_back(actor_endpoint(pick(4000), pick(2) == 0,
+                                       static_cast<std::uint16_t>(1 + pick(60000))));
+        return v;
+    };
+    std::vector<actor> actors;
+    for (std::size_t i = 0; i < cfg.actors; ++i) {
+        // Ids of every length: fat entries make lists of several pages.
+        std::string id{"a"};
+        id.append(std::to_string(i)).push_back('-');
+        id.resize(std::min<std::size_t>(rv::max_id_length, id.size() + pick(30)), 'x');
+        actors.push_back(
+            {id, actor_endpoint(i, pick(3) == 0, static_cast<std::uint16_t>(1000 + pick(999))),
+             privates(), 0});
+    }
+    auto const reg = [&](actor& a, std::uint64_t secret_field) {
+        auto cookie = h.server.cookie_for(a.ep, h.now);
+        if (pick(8) == 0) { // the full two-step now and then
+            h.datagram(a.ep, rv::register_request{a.id, 0, secret_field, a.privs});
+            auto const m = rv::decode(h.out.sends.at(0).data).value();
+            ASSERT_TRUE(std::holds_alternative<rv::challenge>(m));
+            cookie = std::get<rv::challenge>(m).cookie;
+        }
+        if (auto const ack =
+                h.datagram(a.ep, rv::register_request{a.id, cookie, secret_field, a.privs}))
+            a.secret = ack->secret;
+    };
+    bool held = false;
+    auto const start = h.now;
+    for (int op = 0; op < cfg.operations && !::testing::Test::HasFailure(); ++op) {
+        auto& a = actors[pick(actors.size())];
+        auto const kind = pick(16);
+        switch (kind) {
+        case 0:
+        case 1:
+        case 2: // join, or refresh (a new registration if it expired or left meanwhile)
+            reg(a, a.secret != 0 ? a.secret : rng() | 1U);
+            break;
+        case 3: // NAT rebinding
+            a.ep.port = static_cast<std::uint16_t>(a.ep.port == 65535 ? 1000 : a.ep.port + 1);
+            reg(a, a.secret != 0 ? a.secret : rng() | 1U);
+            break;
+        case 4: // new interfaces
+            a.privs = privates();
+            reg(a, a.secret != 0 ? a.secret : rng() | 1U);
+            break;
+        case 5: // restart from the same endpoint: a fresh nonce, the old registration goes
+            reg(a, rng() | 1U);
+            break;
+        case 6:
+            h.datagram(a.ep, rv::deregister_request{a.id, a.secret});
+            break;
+        case 7:
+        case 8: { // resync (at most one a second passes)
+            auto const accepted = h.server.stats().resyncs;
+            auto const lists_before = h.replicas.contains(a.id) ? h.replicas[a.id].lists : 0;
+            h.datagram(a.ep, rv::resync_request{a.id, a.secret});
+            if (h.server.stats().resyncs != accepted && h.replicas[a.id].lists == lists_before)
+                h.replicas[a.id].owed_list = true; // not served in this call: owed
+            break;
+        }
+        case 9: // a forged resync
+            h.datagram(a.ep, rv::resync_request{a.id, a.secret + 1});
+            break;
+        case 10:
+        case 11: // time passes, the timer runs
+            h.now += std::chrono::milliseconds{pick(pick(20) == 0 ? 40'000 : 1500)};
+            h.timer();
+            break;
+        case 12: // the timer, when it asks for it
+            if (auto const at = h.server.next_deadline(); at && *at <= h.now + 200ms) {
+                h.now = std::max(h.now, *at);
+                h.timer();
+            }
+            break;
+        case 13: // the socket buffer fills up or drains
+            held = pick(3) == 0;
+            h.server.hold_notices(held);
+            if (!held)
+                h.pump();
+            break;
+        case 14: // everyone refreshes (keeps a crowd alive)
+            for (auto& b : actors)
+                if (b.secret != 0)
+                    reg(b, b.secret);
+            break;
+        case 15:
+            if (pick(6) == 0) {
+                held = false;
+                h.settle();
+            }
+            break;
+        }
+        EXPECT_EQ(h.server.lagging(), h.lagging_models())
+            << "operation " << op << " kind " << kind << " on " << a.id << " version "
+            << h.server.list_version();
+        if (!held && h.server.lagging() > 0) {
+            EXPECT_TRUE(h.server.next_deadline());
+        }
+        h.check_clean();
+    }
+    h.settle();
+    EXPECT_GT(h.lists, 0U);
+    if (cfg.notice_rate > 0) {
+        // Paced: the budget may be overdrawn by one client's catch-up, never more.
+        auto const seconds = std::chrono::duration<double>(h.now - start).count();
+        EXPECT_LE(static_cast<double>(h.fan_out),
+                  cfg.notice_rate * (1 + seconds) + static_cast<double>(h.largest_catch_up));
+    }
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeWithAnUnlimitedBudget) {
+    for (std::uint64_t seed = 1; seed <= 6; ++seed)
+        run_random({seed, 24, 0, 4096, 3000});
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeInTinySlices) {
+    for (std::uint64_t seed = 11; seed <= 16; ++seed)
+        run_random({seed, 24, 0, 1 + seed % 3, 3000});
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeOnASmallBudget) {
+    for (std::uint64_t seed = 21; seed <= 26; ++seed)
+        run_random({seed, 40, seed % 2 == 0 ? 25.0 : 300.0, 5, 3000});
+}
+
+TEST(ServerFanOutReview, RandomOperationsConvergeWithManyClients) {
+    run_random({31, 150, 2000, 64, 2000});
+}
+
+// The budget's next token is due at a time the pump agrees has come: the timer never wakes
+// up to find the budget a hair short, again and again at the same instant (a busy loop on a
+// clock that has not moved on).
+TEST(ServerFanOutReview, TheNextTokenIsDueWhenThePumpCanSpendIt) {
+    for (double const rate : {3.0, 7.0, 11.0, 13.0, 25.0, 33.3, 97.0, 300.0, 999.0, 50'000.0}) {
+        SCOPED_TRACE(rate);
+        rd::server_options o;
+        o.rate_limit = 0;
+        o.notice_rate = rate;
+        fan_out_harness h{o};
+        for (int i = 0; i < 60; ++i) {
+            auto const from = actor_endpoint(static_cast<std::size_t>(i), false, 4000);
+            h.datagram(from, rv::register_request{std::string{"n"}.append(std::to_string(i)),
+                                                  h.server.cookie_for(from, h.now),
+                                                  7,
+                                                  {}});
+        }
+        int wasted = 0;
+        for (int i = 0; i < 100'000 && h.server.lagging() > 0; ++i) {
+            auto const at = h.server.next_deadline();
+            ASSERT_TRUE(at);
+            h.now = std::max(h.now, *at);
+            h.timer();
+            wasted += h.out.sends.empty() ? 1 : 0;
+        }
+        EXPECT_EQ(h.server.lagging(), 0U);
+        EXPECT_EQ(wasted, 0) << "timer calls that found no token to spend";
+        h.check_converged();
+    }
+}
+
+// --notice-rate 0.5 is a valid setting (one datagram every two seconds): the budget must still
+// hold a whole token now and then, or nobody would ever hear of anything.
+TEST(ServerFanOutReview, ARateBelowOnePerSecondStillDelivers) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0.5;
+    fan_out_harness h{o};
+    for (std::size_t i = 0; i < 3; ++i) {
+        auto const from = actor_endpoint(i, false, 4000);
+        h.datagram(from, rv::register_request{std::string{"s"}.append(std::to_string(i)),
+                                              h.server.cookie_for(from, h.now),
+                                              7,
+                                              {}});
+    }
+    auto const start = h.now;
+    h.settle();
+    EXPECT_EQ(h.server.client_count(), 3U); // told before they expired
+    EXPECT_EQ(h.fan_out, 4U);               // a list each, s0 twice (its second beats two notices)
+    EXPECT_LE(h.now - start, 6s);
+    EXPECT_GE(h.now - start, 2s * static_cast<int>(h.fan_out - 1));
+}
+
+// Clients held back through more changes than the log keeps get the whole list, never notices
+// they cannot apply; the one that rebinds thousands of times among them too.
+TEST(ServerFanOutReview, ClientsThatLagBeyondTheLogGetTheList) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.expiry = std::chrono::hours{1};
+    fan_out_harness h{o};
+    std::vector<actor> actors;
+    for (std::size_t i = 0; i < 4; ++i) {
+        actors.push_back({std::string{"log"}.append(std::to_string(i)),
+                          actor_endpoint(i, i % 2 == 1, 5000),
+                          {},
+                          0});
+        auto& a = actors.back();
+        a.secret = h.datagram(a.ep, rv::register_request{a.id, h.server.cookie_for(a.ep, h.now), 11,
+                                                         a.privs})
+                       ->secret;
+    }
+    h.settle();
+    auto const lists = h.lists;
+    auto const fan_out = h.fan_out;
+    h.server.hold_notices(true); // the socket buffer is full for a long while
+    auto& mover = actors[0];
+    for (int i = 0; i < 5000; ++i) {
+        mover.ep.port = static_cast<std::uint16_t>(6000 + i % 2);
+        h.datagram(mover.ep, rv::register_request{mover.id, h.server.cookie_for(mover.ep, h.now),
+                                                  mover.secret, mover.privs});
+    }
+    EXPECT_EQ(h.fan_out, fan_out); // nothing went out while held
+    EXPECT_EQ(h.server.lagging(), 4U);
+    h.settle();
+    EXPECT_EQ(h.lists, lists + 4);
+    // And a client within reach of the log gets notices: one change only.
+    auto& other = actors[1];
+    other.ep.port = 5001;
+    h.datagram(other.ep, rv::register_request{other.id, h.server.cookie_for(other.ep, h.now),
+                                              other.secret, other.privs});
+    h.settle();
+    EXPECT_EQ(h.lists, lists + 5); // the list for the rebound one itself; notices for the rest
+}
+
+// A page filled to the last byte (1200) is sent whole and decodes; the next entry starts a page.
+TEST(ServerFanOutReview, APageCanBeExactlyFull) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    fan_out_harness h{o};
+    // Entries of 131 bytes: 1 + 26 (id) + 8 (key) + 19 (IPv6 public) + 1 + 4 * 19 (private):
+    // nine of them and the page header (21 bytes) make exactly 1200.
+    std::vector<rv::endpoint> privs;
+    for (std::uint16_t k = 1; k <= 4; ++k)
+        privs.push_back(actor_endpoint(900 + k, true, k));
+    for (std::size_t i = 0; i < 11; ++i) {
+        std::string id{"fit"};
+        id.append(std::to_string(i)).resize(26, '.');
+        auto const from = actor_endpoint(i, true, 7000);
+        h.datagram(from, rv::register_request{id, h.server.cookie_for(from, h.now), 3, privs});
+    }
+    std::vector<std::size_t> sizes; // of the list the last one got
+    for (auto const& s : h.out.sends)
+        if (s.to == actor_endpoint(10, true, 7000) && rv::peek_type(s.data) == 5)
+            sizes.push_back(s.data.size());
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{1200, 21 + 131}));
+    h.settle();
+}
+
+// Page numbers past 255 (two bytes on the wire) in a list assembled by hand: same bytes as
+// wire::paginate's pages.
+TEST(ServerFanOutReview, AListOfMoreThan256PagesIsNumberedRight) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.max_sends_per_call = 1; // one client's list per call
+    fan_out_harness h{o};
+    std::vector<rv::endpoint> privs;
+    for (std::uint16_t k = 1; k <= 4; ++k)
+        privs.push_back(actor_endpoint(9000 + k, true, k));
+    h.server.hold_notices(true); // no fan-out while they join
+    constexpr std::size_t n = 2400;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::string id{"many"};
+        id.append(std::to_string(i)).resize(32, '-');
+        auto const from = actor_endpoint(i, true, 7000);
+        h.datagram(from, rv::register_request{id, h.server.cookie_for(from, h.now), 3, privs});
+    }
+    h.server.hold_notices(false);
+    h.pump(); // the harness compares every page with wire::paginate's
+    std::size_t pages = 0;
+    for (auto const& s : h.out.sends)
+        pages += rv::peek_type(s.data) == 5 ? 1U : 0U;
+    EXPECT_EQ(pages, (n - 1 + 7) / 8); // 137-byte entries, eight a page
+    EXPECT_GT(pages, 256U);
+    EXPECT_EQ(h.lists, 1U);
+}
+
+// A client compares a register_ack's version with its own and resyncs when they differ (it
+// missed something). While the paced fan-out has not reached it yet it has missed nothing: the
+// ack of a refresh must not send it asking for a list (a whole list of a large registry instead
+// of a notice or two, from every client that refreshes during a fan-out).
+TEST(ServerFanOutReview, ARefreshAckDoesNotTellALaggingClientItMissedSomething) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 100;
+    fan_out_harness h{o};
+    std::vector<actor> actors;
+    for (std::size_t i = 0; i < 60; ++i) {
+        actors.push_back(
+            {std::string{"r"}.append(std::to_string(i)), actor_endpoint(i, false, 4000), {}, 0});
+        auto& a = actors.back();
+        a.secret = h.datagram(a.ep, rv::register_request{a.id, h.server.cookie_for(a.ep, h.now), 5,
+                                                         a.privs})
+                       ->secret;
+    }
+    h.settle();
+    // A burst of joins: 20 notices for each of 60 clients, paced at 100/s.
+    for (std::size_t i = 60; i < 80; ++i) {
+        auto const from = actor_endpoint(i, false, 4000);
+        h.datagram(from, rv::register_request{std::string{"r"}.append(std::to_string(i)),
+                                              h.server.cookie_for(from, h.now),
+                                              5,
+                                              {}});
+    }
+    int acks = 0;
+    int false_alarms = 0;
+    for (int round = 0; round < 30 && h.server.lagging() > 0; ++round) {
+        h.now += 100ms;
+        h.timer();
+        for (auto& a : actors) {
+            auto const had = h.replicas.at(a.id).version; // the ack arrives first
+            auto const ack = h.datagram(
+                a.ep, rv::register_request{a.id, h.server.cookie_for(a.ep, h.now), a.secret, {}});
+            ASSERT_TRUE(ack);
+            ++acks;
+            // Nothing was lost: whatever the ack says, the client must already have.
+            false_alarms += ack->list_version != had ? 1 : 0;
+        }
+    }
+    EXPECT_GT(acks, 100);
+    EXPECT_EQ(false_alarms, 0);
+    h.settle();
+}
+
+// While notices are held the timer is for expiry only (the I/O layer pumps when its buffer
+// drains); unheld with an unlimited budget, work left over from a slice is due at once; with
+// a budget in overdraft, when the overdraft is paid back.
+TEST(ServerFanOutReview, TheDeadlineFollowsTheHoldAndTheBudget) {
+    for (double const rate : {0.0, 10.0}) {
+        SCOPED_TRACE(rate);
+        rd::server_options o;
+        o.rate_limit = 0;
+        o.notice_rate = rate;
+        o.max_sends_per_call = rate == 0 ? 2 : 4096;
+        fan_out_harness h{o};
+        auto const first = h.now;
+        h.server.hold_notices(true);
+        for (std::size_t i = 0; i < 30; ++i) {
+            auto const from = actor_endpoint(i, false, 4000);
+            h.datagram(from, rv::register_request{std::string{"d"}.append(std::to_string(i)),
+                                                  h.server.cookie_for(from, h.now),
+                                                  5,
+                                                  {}});
+            EXPECT_EQ(h.out.sends.size(), 1U); // the ack only
+        }
+        EXPECT_EQ(h.server.lagging(), 30U);
+        EXPECT_EQ(h.server.next_deadline(), first + o.expiry);
+        h.timer(); // early: nothing expires, nothing is sent
+        EXPECT_TRUE(h.out.sends.empty());
+        h.server.hold_notices(false);
+        auto const at = h.server.next_deadline();
+        ASSERT_TRUE(at);
+        EXPECT_LE(*at, h.now);
+        h.pump();
+        EXPECT_FALSE(h.out.sends.empty());
+        EXPECT_GT(h.server.lagging(), 0U);
+        if (rate == 0) {
+            EXPECT_LE(h.server.next_deadline(), h.now); // the next slice at once
+        } else {
+            // The burst (ten one-page lists) spent: the next token in a tenth of a second.
+            EXPECT_EQ(h.fan_out, 10U);
+            EXPECT_EQ(h.server.next_deadline(), h.now + 100ms);
+        }
+        h.settle();
+    }
+}
+
+// The pump's cursor sits on some client between slices; that client restarting (removed and
+// registered again under the same id, in one call), leaving or expiring must not leave it
+// dangling (ASan would tell) nor make the pump skip anybody.
+TEST(ServerFanOutReview, TheCursorSurvivesItsClientGoing) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.max_sends_per_call = 1; // one client per call: the cursor stops on every client in turn
+    fan_out_harness h{o};
+    std::vector<actor> actors;
+    for (std::size_t i = 0; i < 6; ++i)
+        actors.push_back(
+            {std::string{"cur"}.append(std::to_string(i)), actor_endpoint(i, false, 4000), {}, 0});
+    auto const reg = [&](actor& a, std::uint64_t secret) {
+        a.secret = h.datagram(a.ep, rv::register_request{a.id, h.server.cookie_for(a.ep, h.now),
+                                                         secret, a.privs})
+                       ->secret;
+    };
+    for (auto& a : actors)
+        reg(a, 1);
+    h.settle();
+    for (int round = 0; round < 3; ++round) {
+        for (std::size_t k = 0; k < actors.size(); ++k) {
+            reg(actors[(k + 1) % actors.size()], 99 + k); // a restart: new nonce, same endpoint
+            h.pump();
+            reg(actors[k], 500 + k); // another, right where the cursor may be
+            h.pump();
+        }
+        // One leaves, one rebinds, while the fan-out is midway.
+        h.datagram(actors[2].ep, rv::deregister_request{actors[2].id, actors[2].secret});
+        h.pump();
+        actors[3].ep.port = static_cast<std::uint16_t>(actors[3].ep.port + 1);
+        reg(actors[3], actors[3].secret);
+        h.settle();
+        reg(actors[2], 7); // back
+        h.settle();
+    }
+    EXPECT_EQ(h.server.client_count(), actors.size());
+}
+
+// max_sends_per_call 0 would have the pump send nothing while next_deadline() says "now":
+// a busy loop. It means one client per call.
+TEST(ServerFanOutReview, ZeroSendsPerCallStillMakesProgress) {
+    rd::server_options o;
+    o.rate_limit = 0;
+    o.notice_rate = 0;
+    o.max_sends_per_call = 0;
+    fan_out_harness h{o};
+    for (std::size_t i = 0; i < 5; ++i) {
+        auto const from = actor_endpoint(i, false, 4000);
+        h.datagram(from, rv::register_request{std::string{"z"}.append(std::to_string(i)),
+                                              h.server.cookie_for(from, h.now),
+                                              5,
+                                              {}});
+    }
+    h.settle(); // fails on a timer that is due again and again with nothing to do
+    EXPECT_EQ(h.server.client_count(), 5U);
 }
 
 } // namespace

@@ -84,8 +84,10 @@ std::optional<time_point> server_core::next_deadline() const {
     if (lagging_ > 0 && !notices_held_) {
         // When the notice budget has a token again (now, if it has one).
         auto at = notice_refill_;
+        // Rounded up: a deadline a hair early would find the budget a hair short, and the
+        // timer would fire again at once, for nothing, until the clock moves on.
         if (options_.notice_rate > 0 && notice_tokens_ < 1)
-            at += std::chrono::duration_cast<clock::duration>(
+            at += std::chrono::ceil<clock::duration>(
                 std::chrono::duration<double>{(1 - notice_tokens_) / options_.notice_rate});
         deadline = std::min(deadline, at);
     }
@@ -294,20 +296,22 @@ void server_core::pump(time_point now, actions& out) {
         return;
     auto const rate = options_.notice_rate;
     if (rate > 0) {
+        // A second's worth saved up, and at least one datagram (a rate below 1/s is valid).
+        auto const burst = std::max(rate, 1.0);
         if (notice_refill_ == time_point{}) {
-            notice_tokens_ = rate;
+            notice_tokens_ = burst;
         } else {
             std::chrono::duration<double> const dt = now - notice_refill_;
-            notice_tokens_ = std::min(rate, notice_tokens_ + std::max(0.0, dt.count()) * rate);
+            notice_tokens_ = std::min(burst, notice_tokens_ + std::max(0.0, dt.count()) * rate);
         }
         notice_refill_ = now;
     }
     auto const start = out.sends.size();
+    auto const slice = std::max<std::size_t>(1, options_.max_sends_per_call); // 0 would spin
     std::size_t idle = 0;
     // Each pass over the clients visits every one that lags; clients that refresh meanwhile
     // move to the far end of the expiry order, ahead of the cursor, so none is skipped.
-    while (lagging_ > 0 && out.sends.size() - start < options_.max_sends_per_call &&
-           (rate <= 0 || notice_tokens_ >= 1)) {
+    while (lagging_ > 0 && out.sends.size() - start < slice && (rate <= 0 || notice_tokens_ >= 1)) {
         if (sweep_ == nullptr)
             sweep_ = oldest_;
         client& c = *sweep_;
@@ -443,8 +447,16 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
                 c.private_endpoints = m.private_endpoints;
                 out.lines.push_back(c.id + " " + from.to_string());
                 record_join(c);
+                // It is owed a list now (its own change): the latest version, so that it
+                // asks again if that list is lost.
+                c.needs_list = true;
             }
-            reply(out, from, key, wire::register_ack{c.secret, from, version_});
+            // The version it was brought to, not the latest: a client that the paced fan-out
+            // has not reached yet has missed nothing and must not resync (a whole list instead
+            // of a notice or two). One it is owed a list for gets the latest: if the list is
+            // lost, it asks again.
+            reply(out, from, key,
+                  wire::register_ack{c.secret, from, c.needs_list ? version_ : c.synced});
             return;
         }
         // The same public endpoint without the secret: the client restarted. Its old
