@@ -463,7 +463,12 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
         // registration goes; the new one is announced like any newcomer.
         remove(c, out, "deregistered");
     }
-    if (clients_.size() >= options_.max_clients)
+    // A list must fit the protocol's 65,535 pages (u16): with the largest entries (137 bytes)
+    // that is ~524,000 clients, below the default --max-clients.
+    constexpr std::size_t max_entry = 137;
+    constexpr std::size_t max_list_bytes =
+        0xffff * (wire::max_datagram - (wire::header_size + 4 + 2 + 2 + 1 + 8) - max_entry);
+    if (clients_.size() >= options_.max_clients || entry_bytes_ + max_entry > max_list_bytes)
         return refuse(out, from, wire::refused::reason::server_full, key);
 
     ++stats_.registrations;
