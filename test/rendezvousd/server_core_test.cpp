@@ -485,6 +485,21 @@ TEST(ServerRateLimit, FloodFromOneAddressIsCutOff) {
     EXPECT_EQ(out.sends.size(), 1U);
 }
 
+TEST(ServerRateLimit, ARateBelowHalfADatagramPerSecondStillAdmits) {
+    rd::server_options o;
+    o.rate_limit = 0.25; // one datagram per 4 s
+    rd::server_core server{o, {3, 4}};
+    rd::actions out;
+    rd::time_point const now{std::chrono::hours{1}};
+    auto const bytes = rv::encode(rv::register_request{"a", 0, 0, {}}).value();
+    server.on_datagram(ep(1), bytes, now, out);
+    EXPECT_EQ(out.sends.size(), 1U);
+    server.on_datagram(ep(1), bytes, now + 1s, out);
+    EXPECT_EQ(out.sends.size(), 1U); // not yet
+    server.on_datagram(ep(1), bytes, now + 5s, out);
+    EXPECT_EQ(out.sends.size(), 2U);
+}
+
 TEST_F(ServerCore, StatsLineReportsTheRelayCounter) {
     EXPECT_EQ(server.stats_line().rfind("stats clients=0 ", 0), 0U);
     EXPECT_NE(server.stats_line().find(" relayed=0"), std::string::npos);

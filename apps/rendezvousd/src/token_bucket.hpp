@@ -15,6 +15,7 @@ public:
     bool take(double rate, double burst, time_point now) noexcept {
         if (rate <= 0)
             return true;
+        burst = std::max(burst, 1.0); // a rate below 0.5/s is valid: one token must fit
         if (last_ == time_point{}) {
             tokens_ = burst;
         } else {
