@@ -20,10 +20,21 @@ constexpr std::chrono::seconds min_resync_interval{1};
 // registries up to ~30,000 clients, and memory stays bounded (~1 MiB) during any storm.
 constexpr std::size_t max_log = 4096;
 
-void put_u64(std::vector<std::uint8_t>& v, std::uint64_t x) {
-    for (int shift = 56; shift >= 0; shift -= 8)
-        v.push_back(static_cast<std::uint8_t>(x >> shift));
+// Big-endian, as every integer on the wire.
+void store_u64(std::uint8_t* at, std::uint64_t x) noexcept {
+    for (std::size_t i = 0; i < 8; ++i)
+        at[i] = static_cast<std::uint8_t>(x >> (56 - 8 * i));
 }
+
+void put_u64(std::vector<std::uint8_t>& v, std::uint64_t x) {
+    v.resize(v.size() + 8);
+    store_u64(v.data() + v.size() - 8, x);
+}
+
+// A list page besides its entries: header, version, page, page count, entry count, mac.
+constexpr std::size_t list_page_overhead = wire::header_size + 4 + 2 + 2 + 1 + 8;
+// The largest entry: id of 32, IPv6 public endpoint, four IPv6 private ones.
+constexpr std::size_t max_entry_size = 1 + wire::max_id_length + 8 + 19 + 1 + 4 * 19;
 
 std::array<std::uint8_t, 17> address_key(wire::endpoint const& e) {
     std::array<std::uint8_t, 17> k{};
@@ -38,8 +49,7 @@ void sign(wire::bytes& b, siphash_key const& key) {
         return; // every signed type ends in a mac; a shorter one would be a bug, not a crash
     auto const n = b.size() - 8;
     auto const mac = siphash24(key, std::span{b.data(), n});
-    for (std::size_t i = 0; i < 8; ++i)
-        b[n + i] = static_cast<std::uint8_t>(mac >> (56 - 8 * i));
+    store_u64(b.data() + n, mac);
 }
 
 } // namespace
@@ -109,8 +119,7 @@ std::uint64_t server_core::cookie_at(wire::endpoint const& from, std::int64_t ep
     // On every register datagram: a fixed buffer, no allocation.
     std::array<std::uint8_t, 1 + 8 + 1 + 16 + 2> in{};
     in[0] = cookie_domain;
-    for (std::size_t i = 0; i < 8; ++i)
-        in[1 + i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(epoch) >> (56 - 8 * i));
+    store_u64(in.data() + 1, static_cast<std::uint64_t>(epoch));
     in[9] = static_cast<std::uint8_t>(from.fam);
     std::copy(from.address.begin(), from.address.end(), in.begin() + 10);
     in[26] = static_cast<std::uint8_t>(from.port >> 8U);
@@ -153,8 +162,8 @@ std::uint64_t server_core::pair_key(std::string_view a_id, std::uint64_t a_secre
         in[n++] = static_cast<std::uint8_t>(len);
         std::memcpy(in.data() + n, id.data(), len);
         n += len;
-        for (int shift = 56; shift >= 0; shift -= 8)
-            in[n++] = static_cast<std::uint8_t>(secret >> shift);
+        store_u64(in.data() + n, secret);
+        n += 8;
     }
     return siphash24(key_, std::span{in.data(), n});
 }
@@ -221,9 +230,7 @@ void server_core::send_list(client const& recipient, actions& out) {
             page = new_page();
         auto const at = page->size() + 1 + c.id.size(); // the pair key, after the id
         page->insert(page->end(), c.entry.begin(), c.entry.end());
-        auto const key = pair_key(c, recipient);
-        for (std::size_t b = 0; b < 8; ++b)
-            (*page)[at + b] = static_cast<std::uint8_t>(key >> (56 - 8 * b));
+        store_u64(page->data() + at, pair_key(c, recipient));
         ++(*page)[count_at];
     }
     auto const pages = out.sends.size() - first;
@@ -251,10 +258,11 @@ void server_core::remove(client& c, actions& out, char const* verb) {
 // ---- fan-out -------------------------------------------------------------------------------
 
 std::size_t server_core::list_pages() const noexcept {
-    constexpr std::size_t page_overhead = wire::header_size + 4 + 2 + 2 + 1 + 8;
     // An estimate (entries do not split across pages), close enough to choose between a list
     // and replaying notices.
-    return std::max(entry_bytes_ / (wire::max_datagram - page_overhead), clients_.size() / 255) + 1;
+    return std::max(entry_bytes_ / (wire::max_datagram - list_page_overhead),
+                    clients_.size() / 255) +
+           1;
 }
 
 void server_core::record_join(client& c) {
@@ -353,10 +361,8 @@ void server_core::catch_up(client& c, actions& out) {
                 continue; // could not be encoded: a bug, not a reason to stop
             auto& o = out.sends.emplace_back(outgoing{c.public_endpoint, ch.notice, c.local});
             if (ch.secret != 0) {
-                auto const at = wire::peer_joined_pair_key_offset(ch.id);
-                auto const key = pair_key(ch.id, ch.secret, c.id, c.secret);
-                for (std::size_t b = 0; b < 8; ++b)
-                    o.data[at + b] = static_cast<std::uint8_t>(key >> (56 - 8 * b));
+                store_u64(o.data.data() + wire::peer_joined_pair_key_offset(ch.id),
+                          pair_key(ch.id, ch.secret, c.id, c.secret));
             }
             sign(o.data, mac_key);
             ++stats_.notices;
@@ -463,12 +469,11 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
         // registration goes; the new one is announced like any newcomer.
         remove(c, out, "deregistered");
     }
-    // A list must fit the protocol's 65,535 pages (u16): with the largest entries (137 bytes)
-    // that is ~524,000 clients, below the default --max-clients.
-    constexpr std::size_t max_entry = 137;
+    // A list must fit the protocol's 65,535 pages (u16): with the largest entries that is
+    // ~524,000 clients, below the default --max-clients.
     constexpr std::size_t max_list_bytes =
-        0xffff * (wire::max_datagram - (wire::header_size + 4 + 2 + 2 + 1 + 8) - max_entry);
-    if (clients_.size() >= options_.max_clients || entry_bytes_ + max_entry > max_list_bytes)
+        0xffff * (wire::max_datagram - list_page_overhead - max_entry_size);
+    if (clients_.size() >= options_.max_clients || entry_bytes_ + max_entry_size > max_list_bytes)
         return refuse(out, from, wire::refused::reason::server_full, key);
 
     ++stats_.registrations;
