@@ -4,9 +4,10 @@
 #include "local_addresses.hpp"
 #include "udp_endpoint.hpp"
 
+#include <netlab/asio/udp.hpp>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 
 #include <random>
@@ -22,22 +23,6 @@ using net::ip::udp;
 namespace rv = netlab::rendezvous;
 
 namespace {
-
-/// Dual stack (IPv6 with IPv4-mapped addresses) where the host has IPv6, else IPv4 only.
-void open_socket(udp::socket& s, std::uint16_t port) {
-    boost::system::error_code ec;
-    s.open(udp::v6(), ec);
-    if (!ec)
-        s.set_option(net::ip::v6_only{false}, ec);
-    if (!ec)
-        s.bind({udp::v6(), port}, ec);
-    if (ec) {
-        if (s.is_open())
-            s.close();
-        s.open(udp::v4());
-        s.bind({udp::v4(), port});
-    }
-}
 
 std::uint64_t random64(std::random_device& rd) {
     return (std::uint64_t{rd()} << 32U) | rd();
@@ -55,7 +40,7 @@ chat_client::chat_client(net::any_io_executor ex, program_options const& options
     , signals_{strand_, SIGINT, SIGTERM}
     , print_{std::move(print)}
     , print_error_{std::move(print_error)} {
-    open_socket(socket_, options_.port);
+    netlab::asio::bind_dual_stack(socket_, options_.port);
     ipv6_ = socket_.local_endpoint().protocol() == udp::v6();
     // Every address of the name, in getaddrinfo's order (RFC 6724: the preferred family
     // first); the core tries them in turn until one answers.

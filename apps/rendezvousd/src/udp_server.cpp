@@ -2,8 +2,9 @@
 
 #include "udp_endpoint.hpp"
 
+#include <netlab/asio/udp.hpp>
+
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -27,20 +28,9 @@ constexpr std::size_t max_backlog = 1 << 16;
 
 udp::socket open_socket(net::any_io_executor const& ex, std::uint16_t port) {
     udp::socket s{ex};
-    boost::system::error_code ec;
-    // Dual stack where the host has IPv6, plain IPv4 where it does not.
-    s.open(udp::v6(), ec);
-    if (!ec)
-        s.set_option(net::ip::v6_only{false}, ec);
-    if (!ec)
-        s.bind({udp::v6(), port}, ec);
-    if (ec) {
-        if (s.is_open())
-            s.close();
-        s.open(udp::v4());
-        s.bind({udp::v4(), port});
-    }
+    netlab::asio::bind_dual_stack(s, port);
     s.non_blocking(true);
+    boost::system::error_code ec;
     // Room for a join fan-out or a burst of registrations between two wake-ups.
     s.set_option(net::socket_base::receive_buffer_size{4 << 20}, ec);
     s.set_option(net::socket_base::send_buffer_size{4 << 20}, ec);
