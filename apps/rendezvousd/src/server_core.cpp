@@ -531,43 +531,49 @@ server_core::client* server_core::verified_sender(wire::endpoint const& from, st
     return &it->second;
 }
 
-void server_core::handle(wire::endpoint const& from, wire::relay_chat const& m, time_point now,
-                         actions& out) {
-    auto* const sender = verified_sender(from, m.from, m.secret);
-    if (sender == nullptr)
-        return refuse(out, from, wire::refused::reason::not_registered,
-                      wire::reply_mac_key(m.secret, 0));
+server_core::client* server_core::relay_sender(wire::endpoint const& from, std::string const& id,
+                                               std::uint64_t secret, time_point now, actions& out) {
+    auto* const sender = verified_sender(from, id, secret);
+    if (sender == nullptr) {
+        refuse(out, from, wire::refused::reason::not_registered, wire::reply_mac_key(secret, 0));
+        return nullptr;
+    }
     if (!sender->relay_bucket.take(options_.relay_rate, 2 * options_.relay_rate, now)) {
         ++stats_.relay_dropped;
-        return;
+        return nullptr;
     }
-    auto const target = clients_.find(m.to);
-    if (target == clients_.end() || &target->second == sender) {
+    return sender;
+}
+
+server_core::client* server_core::relay_target(client const& sender, std::string const& id) {
+    auto const it = clients_.find(id);
+    if (it == clients_.end() || &it->second == &sender) {
         ++stats_.relay_dropped;
-        send_signed(out, *sender, wire::relay_failed{m.to, m.message_id});
-        return;
+        return nullptr;
     }
     ++stats_.relayed;
-    send_signed(out, target->second, wire::relayed_chat{m.from, m.message_id, m.text});
+    return &it->second;
+}
+
+void server_core::handle(wire::endpoint const& from, wire::relay_chat const& m, time_point now,
+                         actions& out) {
+    auto* const sender = relay_sender(from, m.from, m.secret, now, out);
+    if (sender == nullptr)
+        return;
+    if (auto* const target = relay_target(*sender, m.to))
+        send_signed(out, *target, wire::relayed_chat{m.from, m.message_id, m.text});
+    else
+        send_signed(out, *sender, wire::relay_failed{m.to, m.message_id});
 }
 
 void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now,
                          actions& out) {
-    auto* const sender = verified_sender(from, m.from, m.secret);
+    auto* const sender = relay_sender(from, m.from, m.secret, now, out);
     if (sender == nullptr)
-        return refuse(out, from, wire::refused::reason::not_registered,
-                      wire::reply_mac_key(m.secret, 0));
-    if (!sender->relay_bucket.take(options_.relay_rate, 2 * options_.relay_rate, now)) {
-        ++stats_.relay_dropped;
         return;
-    }
-    auto const target = clients_.find(m.to);
-    if (target == clients_.end() || &target->second == sender) {
-        ++stats_.relay_dropped;
-        return;
-    }
-    ++stats_.relayed;
-    send_signed(out, target->second, wire::relayed_ack{m.from, m.message_id});
+    // A lost ack costs a retransmission of the chat, not a report: no relay_failed here.
+    if (auto* const target = relay_target(*sender, m.to))
+        send_signed(out, *target, wire::relayed_ack{m.from, m.message_id});
 }
 
 std::string server_core::stats_line() const {

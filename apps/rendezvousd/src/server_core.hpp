@@ -186,6 +186,11 @@ private:
     /// The sender of a relay request, if its secret and source address check out.
     client* verified_sender(wire::endpoint const& from, std::string const& id,
                             std::uint64_t secret);
+    /// The verified, not rate-limited sender of a relay request; else refused or counted.
+    client* relay_sender(wire::endpoint const& from, std::string const& id, std::uint64_t secret,
+                         time_point now, actions& out);
+    /// The registered client a relay goes to (not the sender), counted either way.
+    client* relay_target(client const& sender, std::string const& id);
 
     void link_newest(client& c);
     void unlink(client& c);
