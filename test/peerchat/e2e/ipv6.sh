@@ -5,6 +5,8 @@
 # everyone lists everyone (IPv6 as [addr]:port, mapped addresses as plain IPv4), chat goes both
 # ways within and across the families, @exit deregisters. Exits 77 (skipped) without IPv6 on lo.
 set -euo pipefail
+# shellcheck source=../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../lib.bash"
 rdv=$1 pc=$2
 if ! grep -Eq '^0{31}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
     echo "SKIP: no IPv6 loopback address (::1) on lo" >&2
@@ -19,15 +21,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$dir"
 
-fail() { echo "FAIL: $*" >&2; for f in *.out *.err; do echo "== $f" >&2; cat "$f" >&2; done; exit 1; }
-# wait_for FILE REGEX [SECONDS]
-wait_for() {
-    local deadline=$((SECONDS + ${3:-5}))
-    until grep -Eq -- "$2" "$1" 2>/dev/null; do
-        ((SECONDS < deadline)) || fail "timed out waiting for /$2/ in $1"
-        sleep 0.05
-    done
-}
 
 "$rdv" --port 0 --stats-interval 0 >srv.out 2>srv.err &
 pids+=("$!")

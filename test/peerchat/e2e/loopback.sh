@@ -4,6 +4,8 @@
 # registration, the list, direct chat, errors, @exit, end of input, SIGTERM, expiry, junk,
 # SIGUSR1 stats, and stdin left blocking.
 set -euo pipefail
+# shellcheck source=../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../lib.bash"
 rdv=$1 pc=$2
 dir=$(mktemp -d)
 pids=()
@@ -14,28 +16,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$dir"
 
-fail() {
-    echo "FAIL: $*" >&2
-    # (less the end-of-list marks of `lists`)
-    for f in *.out *.err; do echo "== $f" >&2; grep -v "unknown command '@end-of-list-" "$f" >&2 || true; done
-    exit 1
-}
-# Waits poll for what they wait for; the deadline is generous because it costs nothing when
-# things work and ASan builds on a loaded CI machine are slow.
-patience=${NETLAB_TEST_PATIENCE:-20}
 expiry=2 # rendezvousd --expiry
-# until_ok SECONDS WHAT COMMAND...: runs COMMAND until it succeeds, for SECONDS at most.
-until_ok() {
-    local limit=$1 what=$2
-    shift 2
-    local deadline=$((SECONDS + limit))
-    until "$@"; do
-        ((SECONDS < deadline)) || fail "timed out after ${limit} s waiting for $what"
-        sleep 0.05
-    done
-}
-has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; } # FILE REGEX
-wait_for() { until_ok "${3:-$patience}" "/$2/ in $1" has_line "$1" "$2"; } # FILE REGEX [SECONDS]
 # lists NAME FD REGEX: does a fresh @show_list (through FD) of NAME have a line matching REGEX?
 # An unknown command after it marks its end: peerchat handles its input in order and prints
 # the list (stdout) before that command's error (stderr).

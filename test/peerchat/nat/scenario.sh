@@ -8,6 +8,8 @@
 # timers below. Deadlines are generous: they cost nothing when things work, and ASan builds on
 # a loaded 2-core CI machine are slow.
 set -euo pipefail
+# shellcheck source=../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../lib.bash"
 rdv=$(realpath "$1") pc=$(realpath "$2")
 # shellcheck source=../../../scripts/lib/nat-loss.bash
 source "${NL_LIB:?run this under scripts/nat-lab}/nat-loss.bash"
@@ -18,8 +20,6 @@ refresh=2 # peerchat --refresh
 # ... and peerchat's fixed ones (client_core.hpp, libs/common/PROTOCOL.md).
 punch_duration=10  # both sides probe a new peer for this long
 delivery_timeout=5 # an unacknowledged chat is reported undelivered after this
-# For what should take milliseconds (a datagram, a line of output).
-patience=${NETLAB_TEST_PATIENCE:-20}
 
 dir=$(mktemp -d)
 declare -A pid fd
@@ -35,24 +35,6 @@ trap 'exit 143' TERM
 cd "$dir"
 
 step() { echo "--- $* ($SECONDS s)"; }
-fail() {
-    echo "FAIL: $*" >&2
-    # (less the end-of-list marks of show_list)
-    for f in *.out *.err; do echo "== $f" >&2; grep -v "unknown command '@end-of-list-" "$f" >&2 || true; done
-    exit 1
-}
-# until_ok SECONDS WHAT COMMAND...: runs COMMAND until it succeeds, for SECONDS at most.
-until_ok() {
-    local limit=$1 what=$2
-    shift 2
-    local deadline=$((SECONDS + limit))
-    until "$@"; do
-        ((SECONDS < deadline)) || fail "timed out after ${limit} s waiting for $what"
-        sleep 0.1
-    done
-}
-has_line() { grep -Eq -- "$2" "$1" 2>/dev/null; } # FILE REGEX
-wait_for() { until_ok "${3:-$patience}" "/$2/ in $1" has_line "$1" "$2"; } # FILE REGEX [SECONDS]
 start_client() { # NAME NAMESPACE [ARGS...]
     local name=$1 ns=$2
     shift 2
