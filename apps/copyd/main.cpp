@@ -1,6 +1,6 @@
 // copyd: concurrent file copier. Wiring only; the logic is in src/.
-#include "src/app.hpp"
-#include "src/options.hpp"
+#include <netlab/copyd/app.hpp>
+#include <netlab/copyd/options.hpp>
 
 #include <csignal>
 #include <iostream>

@@ -1,9 +1,8 @@
 // peerchat: wiring only. The protocol is in src/client_core, the I/O in src/chat_client.
 
-#include "chat_client.hpp"
-#include "options.hpp"
-
 #include <netlab/asio/run.hpp>
+#include <netlab/peerchat/chat_client.hpp>
+#include <netlab/peerchat/options.hpp>
 
 #include <boost/asio/io_context.hpp>
 

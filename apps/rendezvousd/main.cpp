@@ -1,9 +1,8 @@
 // rendezvousd: wiring only. The protocol is in src/server_core, the socket in src/udp_server.
 
-#include "options.hpp"
-#include "udp_server.hpp"
-
 #include <netlab/asio/run.hpp>
+#include <netlab/rendezvousd/options.hpp>
+#include <netlab/rendezvousd/udp_server.hpp>
 #include <netlab/sys/journal.hpp>
 #include <netlab/sys/systemd.hpp>
 

@@ -1,12 +1,11 @@
 // webd: wiring only. Options -> root, log, server -> signals -> run.
-#include "access_log.hpp"
-#include "config.hpp"
-#include "error_log.hpp"
-#include "root_directory.hpp"
-#include "server.hpp"
-
 #include <netlab/asio/run.hpp>
 #include <netlab/sys/systemd.hpp>
+#include <netlab/webd/access_log.hpp>
+#include <netlab/webd/config.hpp>
+#include <netlab/webd/error_log.hpp>
+#include <netlab/webd/root_directory.hpp>
+#include <netlab/webd/server.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

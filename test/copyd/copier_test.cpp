@@ -1,9 +1,8 @@
 // The copy job machinery on a real io_context run by the test thread: no sleeps. Copies that
 // must still be running when the next request arrives use one chunk per slice (slice 0), so
 // they need thousands of turns while the copier's strand needs one.
-#include "copier.hpp"
-
 #include <netlab/common/copy_log.hpp>
+#include <netlab/copyd/copier.hpp>
 
 #include <boost/asio/io_context.hpp>
 

@@ -1,4 +1,4 @@
-#include "file_copy.hpp"
+#include <netlab/copyd/file_copy.hpp>
 
 #include <gtest/gtest.h>
 

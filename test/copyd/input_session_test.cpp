@@ -1,4 +1,4 @@
-#include "input_session.hpp"
+#include <netlab/copyd/input_session.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "options.hpp"
+#include <netlab/copyd/options.hpp>
 
 #include <gtest/gtest.h>
 

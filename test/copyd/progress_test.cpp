@@ -1,4 +1,4 @@
-#include "progress.hpp"
+#include <netlab/copyd/progress.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // How stdin is read for each kind of descriptor, and that the descriptor's flags (shared with
 // the user's shell) are what they were before.
-#include "stdin_reader.hpp"
+#include <netlab/copyd/stdin_reader.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>

@@ -1,7 +1,7 @@
 // Arbitrary datagrams, from the server's address or elsewhere, and arbitrary input lines into
 // client_core: nothing crashes and everything it sends decodes and fits a datagram.
 
-#include "client_core.hpp"
+#include <netlab/peerchat/client_core.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Which addresses peerchat offers its peers and which server addresses it tries.
 
-#include "endpoints.hpp"
+#include <netlab/peerchat/endpoints.hpp>
 
 #include <gtest/gtest.h>
 

@@ -5,8 +5,8 @@
 // symmetric), datagram loss, and blocking. Good enough to exercise hole punching, latching and
 // relay fallback deterministically, without sockets or root.
 
-#include "client_core.hpp"
-#include "server_core.hpp"
+#include <netlab/peerchat/client_core.hpp>
+#include <netlab/rendezvousd/server_core.hpp>
 
 #include <deque>
 #include <map>

@@ -1,4 +1,4 @@
-#include "server_core.hpp"
+#include <netlab/rendezvousd/server_core.hpp>
 
 #include <gtest/gtest.h>
 

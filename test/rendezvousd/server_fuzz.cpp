@@ -2,7 +2,7 @@
 // source and the clock): nothing crashes, and a source that never proved its address (no
 // valid cookie ever reached the server from it) never gets a reply larger than its request.
 
-#include "server_core.hpp"
+#include <netlab/rendezvousd/server_core.hpp>
 
 #include <cstddef>
 #include <cstdint>

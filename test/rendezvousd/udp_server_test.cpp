@@ -1,7 +1,7 @@
 // The I/O layer on loopback: the real socket, strand and timers around server_core.
 
-#include "udp_endpoint.hpp"
-#include "udp_server.hpp"
+#include <netlab/asio/udp_endpoint.hpp>
+#include <netlab/rendezvousd/udp_server.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>

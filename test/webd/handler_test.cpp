@@ -1,7 +1,6 @@
 // The sans-I/O handler against a fake file system: every status code without a socket.
-#include "request_handler.hpp"
-
 #include <netlab/common/http.hpp>
+#include <netlab/webd/request_handler.hpp>
 
 #include <gtest/gtest.h>
 

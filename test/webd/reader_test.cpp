@@ -1,5 +1,5 @@
 // request_reader: Beast's parser with webd's limits, fed like a socket would feed it.
-#include "request_reader.hpp"
+#include <netlab/webd/request_reader.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // The listener and connections on a real loopback socket, driven from the same io_context.
-#include "access_log.hpp"
-#include "config.hpp"
-#include "request_handler.hpp"
-#include "server.hpp"
+#include <netlab/webd/access_log.hpp>
+#include <netlab/webd/config.hpp>
+#include <netlab/webd/request_handler.hpp>
+#include <netlab/webd/server.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

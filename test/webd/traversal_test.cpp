@@ -1,7 +1,7 @@
 // Path resolution against a real directory tree: nothing outside the root is ever served,
 // whatever the encoding, and symlinks that leave the root are refused.
-#include "request_handler.hpp"
-#include "root_directory.hpp"
+#include <netlab/webd/request_handler.hpp>
+#include <netlab/webd/root_directory.hpp>
 
 #include <gtest/gtest.h>
 

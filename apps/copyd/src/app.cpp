@@ -1,10 +1,8 @@
-#include "app.hpp"
-
-#include "copier.hpp"
-#include "input_session.hpp"
-#include "stdin_reader.hpp"
-
 #include <netlab/asio/run.hpp>
+#include <netlab/copyd/app.hpp>
+#include <netlab/copyd/copier.hpp>
+#include <netlab/copyd/input_session.hpp>
+#include <netlab/copyd/stdin_reader.hpp>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,4 +1,4 @@
-#include "copier.hpp"
+#include <netlab/copyd/copier.hpp>
 
 #include <boost/asio/post.hpp>
 

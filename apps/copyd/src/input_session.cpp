@@ -1,6 +1,5 @@
-#include "input_session.hpp"
-
 #include <netlab/common/copy_log.hpp>
+#include <netlab/copyd/input_session.hpp>
 
 namespace netlab::copyd {
 

@@ -1,6 +1,5 @@
-#include "output.hpp"
-
 #include <netlab/common/copy_log.hpp>
+#include <netlab/copyd/output.hpp>
 
 #include <cerrno>
 

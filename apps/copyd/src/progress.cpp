@@ -1,6 +1,5 @@
-#include "progress.hpp"
-
 #include <netlab/common/copy_log.hpp>
+#include <netlab/copyd/progress.hpp>
 
 #include <algorithm>
 #include <array>

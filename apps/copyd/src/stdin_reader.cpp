@@ -1,4 +1,4 @@
-#include "stdin_reader.hpp"
+#include <netlab/copyd/stdin_reader.hpp>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>

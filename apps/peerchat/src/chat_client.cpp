@@ -1,10 +1,8 @@
-#include "chat_client.hpp"
-
-#include "endpoints.hpp"
-#include "local_addresses.hpp"
-#include "udp_endpoint.hpp"
-
 #include <netlab/asio/udp.hpp>
+#include <netlab/asio/udp_endpoint.hpp>
+#include <netlab/peerchat/chat_client.hpp>
+#include <netlab/peerchat/endpoints.hpp>
+#include <netlab/peerchat/local_addresses.hpp>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/udp.hpp>

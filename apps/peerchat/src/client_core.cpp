@@ -1,4 +1,4 @@
-#include "client_core.hpp"
+#include <netlab/peerchat/client_core.hpp>
 
 #include <algorithm>
 #include <utility>

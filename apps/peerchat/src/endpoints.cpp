@@ -1,4 +1,4 @@
-#include "endpoints.hpp"
+#include <netlab/peerchat/endpoints.hpp>
 
 #include <algorithm>
 

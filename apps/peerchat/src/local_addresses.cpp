@@ -1,6 +1,5 @@
-#include "local_addresses.hpp"
-
-#include "endpoints.hpp"
+#include <netlab/peerchat/endpoints.hpp>
+#include <netlab/peerchat/local_addresses.hpp>
 
 #include <array>
 #include <cstring>

@@ -1,6 +1,5 @@
-#include "options.hpp"
-
 #include <netlab/common/rendezvous_wire.hpp>
+#include <netlab/peerchat/options.hpp>
 #include <netlab/version.hpp>
 
 #include <boost/program_options.hpp>

@@ -12,10 +12,9 @@
 // (refresh-sized datagrams) against an echo server.
 // Prints `key=value` lines.
 
-#include "server_core.hpp"
-
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
+#include <netlab/rendezvousd/server_core.hpp>
 
 #include <algorithm>
 #include <array>

@@ -1,5 +1,4 @@
-#include "options.hpp"
-
+#include <netlab/rendezvousd/options.hpp>
 #include <netlab/version.hpp>
 
 #include <boost/program_options.hpp>

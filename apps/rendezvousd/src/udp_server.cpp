@@ -1,8 +1,6 @@
-#include "udp_server.hpp"
-
-#include "udp_endpoint.hpp"
-
 #include <netlab/asio/udp.hpp>
+#include <netlab/asio/udp_endpoint.hpp>
+#include <netlab/rendezvousd/udp_server.hpp>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>

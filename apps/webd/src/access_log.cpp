@@ -1,4 +1,4 @@
-#include "access_log.hpp"
+#include <netlab/webd/access_log.hpp>
 
 #include <array>
 #include <cerrno>

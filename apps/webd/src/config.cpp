@@ -1,7 +1,6 @@
-#include "config.hpp"
-
 #include <netlab/asio/run.hpp>
 #include <netlab/version.hpp>
+#include <netlab/webd/config.hpp>
 
 #include <boost/program_options.hpp>
 

@@ -1,8 +1,7 @@
 // One client connection: reading request heads, answering them, timeouts, graceful close.
-#include "error_log.hpp"
-#include "server_state.hpp"
-
 #include <netlab/common/http.hpp>
+#include <netlab/webd/error_log.hpp>
+#include <netlab/webd/server_state.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -1,6 +1,5 @@
-#include "error_log.hpp"
-
 #include <netlab/sys/journal.hpp>
+#include <netlab/webd/error_log.hpp>
 
 #include <string>
 

@@ -1,6 +1,5 @@
-#include "request_handler.hpp"
-
 #include <netlab/common/http.hpp>
+#include <netlab/webd/request_handler.hpp>
 
 #include <array>
 #include <charconv>

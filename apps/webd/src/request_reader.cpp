@@ -1,4 +1,4 @@
-#include "request_reader.hpp"
+#include <netlab/webd/request_reader.hpp>
 
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>

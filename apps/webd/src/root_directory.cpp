@@ -1,4 +1,4 @@
-#include "root_directory.hpp"
+#include <netlab/webd/root_directory.hpp>
 
 #include <atomic>
 #include <cerrno>

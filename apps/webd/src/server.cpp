@@ -1,10 +1,8 @@
 // The listener side: sockets (own or systemd's), the accept loop, the Date clock, the drain.
-#include "server.hpp"
-
-#include "error_log.hpp"
-#include "server_state.hpp"
-
 #include <netlab/common/http.hpp>
+#include <netlab/webd/error_log.hpp>
+#include <netlab/webd/server.hpp>
+#include <netlab/webd/server_state.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

@@ -1,6 +1,6 @@
 // Feeds arbitrary bytes, split at a data-chosen point, to the input state machine and checks
 // that splitting never changes the actions and that nothing crashes.
-#include "input_session.hpp"
+#include <netlab/copyd/input_session.hpp>
 
 #include <cstddef>
 #include <cstdint>

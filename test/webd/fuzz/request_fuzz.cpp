@@ -2,8 +2,8 @@
 // through the handler against a small fake root: never crashes, and every response head is
 // well formed.
 
-#include "request_handler.hpp"
-#include "request_reader.hpp"
+#include <netlab/webd/request_handler.hpp>
+#include <netlab/webd/request_reader.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -2,7 +2,7 @@
 
 // rendezvousd's command line and config file (the same options in both).
 
-#include "server_core.hpp"
+#include <netlab/rendezvousd/server_core.hpp>
 
 #include <boost/system/result.hpp>
 

@@ -5,11 +5,11 @@
 // registry used for a graceful drain. Immutable after start, atomic, or touched only on
 // `strand`.
 
-#include "access_log.hpp"
-#include "config.hpp"
-#include "request_handler.hpp"
-#include "request_reader.hpp"
-#include "server.hpp"
+#include <netlab/webd/access_log.hpp>
+#include <netlab/webd/config.hpp>
+#include <netlab/webd/request_handler.hpp>
+#include <netlab/webd/request_reader.hpp>
+#include <netlab/webd/server.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>

@@ -4,7 +4,7 @@
 // parser per message, explicit limits). Sans-I/O: the connection feeds it what it read; the
 // fuzz target feeds it anything. Beast stays inside request_reader.cpp.
 
-#include "request_handler.hpp"
+#include <netlab/webd/request_handler.hpp>
 
 #include <cstddef>
 #include <cstdint>

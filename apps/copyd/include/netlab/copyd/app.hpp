@@ -1,6 +1,6 @@
 #pragma once
 
-#include "options.hpp"
+#include <netlab/copyd/options.hpp>
 
 namespace netlab::copyd {
 

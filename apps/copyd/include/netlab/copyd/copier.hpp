@@ -4,9 +4,9 @@
 // so many copies share the thread pool fairly and cancel promptly. The set of running jobs
 // lives on the copier's strand.
 
-#include "file_copy.hpp"
-#include "output.hpp"
-#include "progress.hpp"
+#include <netlab/copyd/file_copy.hpp>
+#include <netlab/copyd/output.hpp>
+#include <netlab/copyd/progress.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/strand.hpp>

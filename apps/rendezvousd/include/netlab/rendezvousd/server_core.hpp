@@ -4,10 +4,9 @@
 // to send, lines to print, when to call on_timer next). The registry lives here; the caller
 // owns the socket, the timer and the strand. See libs/common/PROTOCOL.md for the protocol.
 
-#include "token_bucket.hpp"
-
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
+#include <netlab/rendezvousd/token_bucket.hpp>
 
 #include <chrono>
 #include <cstdint>

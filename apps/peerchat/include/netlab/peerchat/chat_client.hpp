@@ -5,8 +5,8 @@
 // so O_NONBLOCK is never set on a terminal shared with the shell; pipes, FIFOs and regular
 // files work too.
 
-#include "client_core.hpp"
-#include "options.hpp"
+#include <netlab/peerchat/client_core.hpp>
+#include <netlab/peerchat/options.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/udp.hpp>

@@ -5,7 +5,7 @@
 // connection (connection.cpp) on its own strand, which moves the bytes; the protocol
 // decisions are request_reader's and handle_request's.
 
-#include "config.hpp"
+#include <netlab/webd/config.hpp>
 
 #include <boost/asio/io_context.hpp>
 

@@ -4,7 +4,7 @@
 // ".." nor a symlink can lead outside it, and only with O_NONBLOCK|O_CLOEXEC so a FIFO or
 // device in the root cannot block a thread.
 
-#include "request_handler.hpp"
+#include <netlab/webd/request_handler.hpp>
 
 #include <chrono>
 #include <cstddef>

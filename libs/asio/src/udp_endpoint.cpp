@@ -1,4 +1,4 @@
-#include "udp_endpoint.hpp"
+#include <netlab/asio/udp_endpoint.hpp>
 
 #include <cstring>
 

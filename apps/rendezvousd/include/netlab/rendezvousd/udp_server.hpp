@@ -4,9 +4,9 @@
 // all on one strand. Receives in batches (readiness + non-blocking reads) and sends without
 // waiting unless the socket buffer is full.
 
-#include "options.hpp"
-#include "server_core.hpp"
-#include "udp_endpoint.hpp"
+#include <netlab/asio/udp_endpoint.hpp>
+#include <netlab/rendezvousd/options.hpp>
+#include <netlab/rendezvousd/server_core.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/udp.hpp>
