@@ -47,6 +47,11 @@ public:
     }
 };
 
+/// The head as HTTP/1.1 sends it.
+std::string wire(w::response const& r) {
+    return w::serialize_http1(r.head, r.keep_alive);
+}
+
 class Handler : public ::testing::Test {
 protected:
     Handler() {
@@ -72,8 +77,16 @@ protected:
         return w::handle_request(r, files, {"Wed, 25 Nov 2026 12:00:00 GMT", draining});
     }
 
+    /// `field` is "Name: value": the head has that field with exactly that value.
     static bool has(w::response const& r, std::string_view field) {
-        return r.head.find(std::string{field} + "\r\n") != std::string::npos;
+        auto const colon = field.find(": ");
+        auto const name = field.substr(0, colon);
+        for (std::size_t i = 0; i < r.head.size(); ++i)
+            if (w::field_name(r.head[i].name) == name)
+                return r.head[i].value == field.substr(colon + 2);
+        // Connection is the HTTP/1.1 serialiser's, from keep_alive.
+        return name == "Connection" &&
+               field.substr(colon + 2) == (r.keep_alive ? "keep-alive" : "close");
     }
 
     fake_files files;
@@ -81,8 +94,8 @@ protected:
 
 TEST_F(Handler, ServesAFileWithAllHeaders) {
     auto const r = run(get("/notes.txt"));
-    EXPECT_EQ(r.status, 200);
-    EXPECT_TRUE(r.head.starts_with("HTTP/1.1 200 OK\r\n"));
+    EXPECT_EQ(r.status(), 200);
+    EXPECT_TRUE(wire(r).starts_with("HTTP/1.1 200 OK\r\n"));
     EXPECT_TRUE(has(r, "Server: webd"));
     EXPECT_TRUE(has(r, "Date: Wed, 25 Nov 2026 12:00:00 GMT"));
     EXPECT_TRUE(has(r, "Content-Type: text/plain"));
@@ -91,7 +104,7 @@ TEST_F(Handler, ServesAFileWithAllHeaders) {
     EXPECT_TRUE(has(r, "ETag: \"2ebc98a1-64\""));
     EXPECT_TRUE(has(r, "Accept-Ranges: bytes"));
     EXPECT_TRUE(has(r, "Connection: keep-alive"));
-    EXPECT_TRUE(r.head.ends_with("\r\n\r\n"));
+    EXPECT_TRUE(wire(r).ends_with("\r\n\r\n"));
     EXPECT_TRUE(r.file);
     EXPECT_EQ(r.file_offset, 0u);
     EXPECT_EQ(r.file_length, 100u);
@@ -100,7 +113,7 @@ TEST_F(Handler, ServesAFileWithAllHeaders) {
 
 TEST_F(Handler, RootAndDirectoriesServeIndexHtml) {
     auto const r = run(get("/"));
-    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.status(), 200);
     EXPECT_TRUE(has(r, "Content-Type: text/html"));
     EXPECT_EQ(r.file_length, 1523u);
     EXPECT_EQ(files.opened.back(), "index.html");
@@ -108,7 +121,7 @@ TEST_F(Handler, RootAndDirectoriesServeIndexHtml) {
 
 TEST_F(Handler, DirectoryWithoutSlashRedirects) {
     auto const r = run(get("/images?x=1"));
-    EXPECT_EQ(r.status, 301);
+    EXPECT_EQ(r.status(), 301);
     EXPECT_TRUE(has(r, "Location: /images/?x=1"));
     EXPECT_FALSE(r.body.empty());
     EXPECT_TRUE(r.keep_alive);
@@ -117,18 +130,18 @@ TEST_F(Handler, DirectoryWithoutSlashRedirects) {
 TEST_F(Handler, RedirectLocationIsEncodedAndNeverProtocolRelative) {
     files.dir("a b");
     auto const r = run(get("//a%20b"));
-    EXPECT_EQ(r.status, 301);
+    EXPECT_EQ(r.status(), 301);
     EXPECT_TRUE(has(r, "Location: /a%20b/"));
 }
 
 TEST_F(Handler, DirectoryWithoutIndexIsForbidden) {
-    EXPECT_EQ(run(get("/empty/")).status, 403);
+    EXPECT_EQ(run(get("/empty/")).status(), 403);
 }
 
 TEST_F(Handler, MissingFileIs404WithSeedPhraseAndHtmlBody) {
     auto const r = run(get("/nope.html"));
-    EXPECT_EQ(r.status, 404);
-    EXPECT_TRUE(r.head.starts_with("HTTP/1.1 404 NOT FOUND\r\n"));
+    EXPECT_EQ(r.status(), 404);
+    EXPECT_TRUE(wire(r).starts_with("HTTP/1.1 404 NOT FOUND\r\n"));
     EXPECT_TRUE(has(r, "Content-Type: text/html"));
     EXPECT_NE(r.body.find("<h1>404 NOT FOUND</h1>"), std::string::npos);
     EXPECT_TRUE(has(r, "Content-Length: " + std::to_string(r.body.size())));
@@ -136,7 +149,7 @@ TEST_F(Handler, MissingFileIs404WithSeedPhraseAndHtmlBody) {
 }
 
 TEST_F(Handler, NonRegularFilesAreNotServed) {
-    EXPECT_EQ(run(get("/fifo")).status, 404);
+    EXPECT_EQ(run(get("/fifo")).status(), 404);
 }
 
 TEST_F(Handler, OpenErrorsMapToStatuses) {
@@ -145,18 +158,18 @@ TEST_F(Handler, OpenErrorsMapToStatuses) {
     files.errors["secret"] = std::errc::permission_denied;
     files.errors["notes.txt/x"] = std::errc::not_a_directory;
     files.errors["io"] = std::errc::io_error;
-    EXPECT_EQ(run(get("/escape")).status, 403);
-    EXPECT_EQ(run(get("/loop")).status, 403);
-    EXPECT_EQ(run(get("/secret")).status, 403);
-    EXPECT_EQ(run(get("/notes.txt/x")).status, 404);
-    EXPECT_EQ(run(get("/io")).status, 500);
+    EXPECT_EQ(run(get("/escape")).status(), 403);
+    EXPECT_EQ(run(get("/loop")).status(), 403);
+    EXPECT_EQ(run(get("/secret")).status(), 403);
+    EXPECT_EQ(run(get("/notes.txt/x")).status(), 404);
+    EXPECT_EQ(run(get("/io")).status(), 500);
 }
 
 TEST_F(Handler, HeadHasNoBodyButTheSameLength) {
     auto req = get("/notes.txt");
     req.method = "HEAD";
     auto const r = run(req);
-    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.status(), 200);
     EXPECT_TRUE(has(r, "Content-Length: 100"));
     EXPECT_FALSE(r.file);
     EXPECT_EQ(r.body_bytes(), 0u);
@@ -164,9 +177,9 @@ TEST_F(Handler, HeadHasNoBodyButTheSameLength) {
     auto missing = get("/nope");
     missing.method = "HEAD";
     auto const m = run(missing);
-    EXPECT_EQ(m.status, 404);
+    EXPECT_EQ(m.status(), 404);
     EXPECT_TRUE(m.body.empty());
-    EXPECT_EQ(m.head.find("Content-Length: 0\r\n"), std::string::npos);
+    EXPECT_EQ(wire(m).find("Content-Length: 0\r\n"), std::string::npos);
 }
 
 TEST_F(Handler, OtherKnownMethodsGet405WithAllow) {
@@ -174,7 +187,7 @@ TEST_F(Handler, OtherKnownMethodsGet405WithAllow) {
         auto req = get("/");
         req.method = m;
         auto const r = run(req);
-        EXPECT_EQ(r.status, 405) << m;
+        EXPECT_EQ(r.status(), 405) << m;
         EXPECT_TRUE(has(r, "Allow: GET, HEAD")) << m;
         EXPECT_TRUE(r.keep_alive) << m;
     }
@@ -185,7 +198,7 @@ TEST_F(Handler, UnknownMethodsGet501) {
         auto req = get("/");
         req.method = m;
         auto const r = run(req);
-        EXPECT_EQ(r.status, 501) << m;
+        EXPECT_EQ(r.status(), 501) << m;
         EXPECT_FALSE(r.keep_alive) << m; // a method we cannot frame: close, as nginx does
     }
 }
@@ -195,7 +208,7 @@ TEST_F(Handler, OnlyHttp10And11) {
         auto req = get("/");
         req.version = v;
         auto const r = run(req);
-        EXPECT_EQ(r.status, 505) << v;
+        EXPECT_EQ(r.status(), 505) << v;
         EXPECT_FALSE(r.keep_alive);
     }
 }
@@ -203,35 +216,35 @@ TEST_F(Handler, OnlyHttp10And11) {
 TEST_F(Handler, HostRules) {
     auto req = get("/");
     req.host_count = 0;
-    EXPECT_EQ(run(req).status, 400); // HTTP/1.1 without Host
+    EXPECT_EQ(run(req).status(), 400); // HTTP/1.1 without Host
     req.host_count = 2;
     auto const two = run(req);
-    EXPECT_EQ(two.status, 400);
+    EXPECT_EQ(two.status(), 400);
     EXPECT_FALSE(two.keep_alive);
     req.version = 10;
     req.host_count = 0;
-    EXPECT_EQ(run(req).status, 200); // HTTP/1.0 may omit it
+    EXPECT_EQ(run(req).status(), 200); // HTTP/1.0 may omit it
     req.host_count = 2;
-    EXPECT_EQ(run(req).status, 400);
+    EXPECT_EQ(run(req).status(), 400);
 }
 
 TEST_F(Handler, SmugglingShapesCloseWith400) {
     auto te = get("/");
     te.transfer_encoding = true;
     auto const r1 = run(te);
-    EXPECT_EQ(r1.status, 400);
+    EXPECT_EQ(r1.status(), 400);
     EXPECT_FALSE(r1.keep_alive);
 
     auto dup = get("/");
     dup.content_length_count = 2;
     dup.content_length = 5;
-    EXPECT_EQ(run(dup).status, 400);
+    EXPECT_EQ(run(dup).status(), 400);
     EXPECT_FALSE(run(dup).keep_alive);
 
     auto bad = get("/");
     bad.content_length_count = 1;
     bad.content_length_invalid = true;
-    EXPECT_EQ(run(bad).status, 400);
+    EXPECT_EQ(run(bad).status(), 400);
 }
 
 TEST_F(Handler, BodiesAreDiscardedOrRefused) {
@@ -239,14 +252,14 @@ TEST_F(Handler, BodiesAreDiscardedOrRefused) {
     small.content_length_count = 1;
     small.content_length = 10;
     auto const r = run(small);
-    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.status(), 200);
     EXPECT_EQ(r.discard_body, 10u);
 
     auto big = get("/");
     big.content_length_count = 1;
     big.content_length = 64 * 1024 + 1;
     auto const b = run(big);
-    EXPECT_EQ(b.status, 413);
+    EXPECT_EQ(b.status(), 413);
     EXPECT_FALSE(b.keep_alive);
 }
 
@@ -257,7 +270,7 @@ TEST_F(Handler, ExpectContinueIsAnsweredAtOnceAndClosed) {
     req.content_length = 1000;
     req.expect_continue = true;
     auto const r = run(req);
-    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.status(), 405);
     EXPECT_FALSE(r.keep_alive); // no waiting for a body that will not come
     req.expect_continue = false;
     auto const plain = run(req);
@@ -285,7 +298,7 @@ TEST_F(Handler, KeepAliveRules) {
 TEST_F(Handler, BadTargetsAre400) {
     for (auto const* t : {"/%", "/a%zz", "/a%00", "/a\\b", "/..", "*", "x"}) {
         auto const r = run(get(t));
-        EXPECT_EQ(r.status, 400) << t;
+        EXPECT_EQ(r.status(), 400) << t;
         EXPECT_FALSE(r.keep_alive) << t; // as nginx: a 400 always ends the connection
         EXPECT_TRUE(has(r, "Connection: close")) << t;
     }
@@ -296,29 +309,29 @@ TEST_F(Handler, IfNoneMatchGives304) {
     req.has_if_none_match = true;
     req.if_none_match = "\"2ebc98a1-64\"";
     auto const r = run(req);
-    EXPECT_EQ(r.status, 304);
+    EXPECT_EQ(r.status(), 304);
     EXPECT_TRUE(has(r, "ETag: \"2ebc98a1-64\""));
     EXPECT_FALSE(r.file);
     EXPECT_TRUE(r.body.empty());
-    EXPECT_EQ(r.head.find("Content-Length"), std::string::npos);
+    EXPECT_EQ(wire(r).find("Content-Length"), std::string::npos);
 
     req.if_none_match = "\"other\"";
     req.has_if_modified_since = true;
     req.if_modified_since = "Sun, 06 Nov 1994 08:49:37 GMT"; // ignored: If-None-Match wins
-    EXPECT_EQ(run(req).status, 200);
+    EXPECT_EQ(run(req).status(), 200);
 }
 
 TEST_F(Handler, IfModifiedSinceGives304WhenNotNewer) {
     auto req = get("/notes.txt");
     req.has_if_modified_since = true;
     req.if_modified_since = "Sun, 06 Nov 1994 08:49:37 GMT";
-    EXPECT_EQ(run(req).status, 304);
+    EXPECT_EQ(run(req).status(), 304);
     req.if_modified_since = "Mon, 07 Nov 1994 00:00:00 GMT";
-    EXPECT_EQ(run(req).status, 304);
+    EXPECT_EQ(run(req).status(), 304);
     req.if_modified_since = "Sun, 06 Nov 1994 08:49:36 GMT";
-    EXPECT_EQ(run(req).status, 200);
+    EXPECT_EQ(run(req).status(), 200);
     req.if_modified_since = "not a date";
-    EXPECT_EQ(run(req).status, 200);
+    EXPECT_EQ(run(req).status(), 200);
 }
 
 TEST_F(Handler, RangeGives206) {
@@ -326,7 +339,7 @@ TEST_F(Handler, RangeGives206) {
     req.has_range = true;
     req.range = "bytes=10-19";
     auto const r = run(req);
-    EXPECT_EQ(r.status, 206);
+    EXPECT_EQ(r.status(), 206);
     EXPECT_TRUE(has(r, "Content-Range: bytes 10-19/100"));
     EXPECT_TRUE(has(r, "Content-Length: 10"));
     EXPECT_EQ(r.file_offset, 10u);
@@ -342,7 +355,7 @@ TEST_F(Handler, UnsatisfiableRangeGives416) {
     req.has_range = true;
     req.range = "bytes=100-";
     auto const r = run(req);
-    EXPECT_EQ(r.status, 416);
+    EXPECT_EQ(r.status(), 416);
     EXPECT_TRUE(has(r, "Content-Range: bytes */100"));
     EXPECT_TRUE(r.keep_alive);
 }
@@ -352,7 +365,7 @@ TEST_F(Handler, MultipleRangesGiveTheWholeFile) {
     req.has_range = true;
     req.range = "bytes=0-1,3-4";
     auto const r = run(req);
-    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.status(), 200);
     EXPECT_EQ(r.file_length, 100u);
 }
 
@@ -362,26 +375,26 @@ TEST_F(Handler, IfRangeMustMatchForPartialContent) {
     req.range = "bytes=0-0";
     req.has_if_range = true;
     req.if_range = "\"2ebc98a1-64\"";
-    EXPECT_EQ(run(req).status, 206);
+    EXPECT_EQ(run(req).status(), 206);
     req.if_range = "\"stale\"";
-    EXPECT_EQ(run(req).status, 200);
+    EXPECT_EQ(run(req).status(), 200);
     req.if_range = "Sun, 06 Nov 1994 08:49:37 GMT";
-    EXPECT_EQ(run(req).status, 206);
+    EXPECT_EQ(run(req).status(), 206);
     req.if_range = "Sun, 06 Nov 1994 08:49:38 GMT";
-    EXPECT_EQ(run(req).status, 200);
+    EXPECT_EQ(run(req).status(), 200);
 }
 
 TEST_F(Handler, EmptyFileHasNoBody) {
     auto const r = run(get("/zero.txt"));
-    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.status(), 200);
     EXPECT_TRUE(has(r, "Content-Length: 0"));
     EXPECT_FALSE(r.file);
 }
 
 TEST(ErrorResponse, CarriesSmallHtmlAndClose) {
     auto const r = w::make_error_response(431, {"D", false}, false);
-    EXPECT_TRUE(r.head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
-    EXPECT_NE(r.head.find("Connection: close\r\n"), std::string::npos);
+    EXPECT_TRUE(wire(r).starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+    EXPECT_NE(wire(r).find("Connection: close\r\n"), std::string::npos);
     EXPECT_NE(r.body.find("<html>"), std::string::npos);
     EXPECT_LT(r.body.size(), 512u);
 }

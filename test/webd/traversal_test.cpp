@@ -75,9 +75,9 @@ protected:
 };
 
 TEST_F(Traversal, ServesInsideTheRoot) {
-    EXPECT_EQ(get("/").status, 200);
+    EXPECT_EQ(get("/").status(), 200);
     auto const r = get("/inner/file.txt");
-    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.status(), 200);
     EXPECT_EQ(read_body(r), "inner file");
     EXPECT_EQ(read_body(get("/inner-link")), "inner file"); // symlinks inside are fine
     EXPECT_EQ(read_body(get("/inner-dir-link/file.txt")), "inner file");
@@ -154,8 +154,8 @@ TEST_F(Traversal, NoEncodingLeavesTheRoot) {
     for (bool const openat2 : {true, false}) {
         for (auto const& t : attacks) {
             auto const r = get(t, false, openat2);
-            EXPECT_TRUE(r.status == 400 || r.status == 403 || r.status == 404)
-                << t << " -> " << r.status << (openat2 ? "" : " (no openat2)");
+            EXPECT_TRUE(r.status() == 400 || r.status() == 403 || r.status() == 404)
+                << t << " -> " << r.status() << (openat2 ? "" : " (no openat2)");
             EXPECT_EQ(read_body(r).find(secret), std::string::npos) << t;
             EXPECT_EQ(read_body(r).find("root:"), std::string::npos) << t;
         }
@@ -167,14 +167,14 @@ TEST_F(Traversal, WithoutOpenat2EverySymlinkOnTheWayIsRefused) {
     // component (O_NOFOLLOW), a directory on the way, and a directory named with its slash.
     for (auto const* t : {"/escape-file", "/escape-dir/secret.txt", "/escape-dir/", "/inner-link",
                           "/inner-dir-link/file.txt", "/inner-dir-link/"})
-        EXPECT_EQ(get(t, false, false).status, 403) << t;
+        EXPECT_EQ(get(t, false, false).status(), 403) << t;
     EXPECT_EQ(read_body(get("/inner/file.txt", false, false)), "inner file");
-    EXPECT_EQ(get("/", false, false).status, 200);
+    EXPECT_EQ(get("/", false, false).status(), 200);
 }
 
 TEST_F(Traversal, FifoIsNotServedAndDoesNotBlock) {
     // Opening a FIFO without O_NONBLOCK would hang here until a writer appeared.
-    EXPECT_EQ(get("/fifo").status, 404);
+    EXPECT_EQ(get("/fifo").status(), 404);
 }
 
 TEST_F(Traversal, UnixSocketIsNotFoundNotAServerError) {
@@ -190,17 +190,17 @@ TEST_F(Traversal, UnixSocketIsNotFoundNotAServerError) {
     auto const r = get("/socket");
     ::close(fd);
     fs::remove(path);
-    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(r.status(), 404);
     EXPECT_TRUE(r.keep_alive);
 }
 
 TEST_F(Traversal, OutsideSymlinksOnlyWhenAllowed) {
-    EXPECT_EQ(get("/escape-file").status, 403);
+    EXPECT_EQ(get("/escape-file").status(), 403);
     auto const r = get("/escape-file", /*follow_outside=*/true);
-    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.status(), 200);
     EXPECT_EQ(read_body(r), secret);
     // ".." stays refused even then.
-    EXPECT_EQ(get("/../secret.txt", true).status, 400);
+    EXPECT_EQ(get("/../secret.txt", true).status(), 400);
 }
 
 w::response fetch(w::file_opener& root, std::string_view target) {
@@ -232,9 +232,9 @@ TEST_F(Traversal, CachedCopiesFollowChangesAndNeverEscape) {
     // Replaced by a symlink that leaves the root: refused, not served from the cache.
     fs::remove(file);
     fs::create_symlink("../secret.txt", file);
-    EXPECT_EQ(fetch(root, "/changing.txt").status, 403);
+    EXPECT_EQ(fetch(root, "/changing.txt").status(), 403);
     fs::remove(file);
-    EXPECT_EQ(fetch(root, "/changing.txt").status, 404);
+    EXPECT_EQ(fetch(root, "/changing.txt").status(), 404);
 }
 
 TEST_F(Traversal, BetweenRevalidationsTheCopyIsServedButNeverAnEscape) {

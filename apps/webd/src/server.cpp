@@ -1,18 +1,23 @@
 // The listener side: sockets (own or systemd's), the accept loop, the Date clock, the drain.
-#include <netlab/common/http.hpp>
+#include <netlab/webd/access_log.hpp>
+#include <netlab/webd/connection.hpp>
 #include <netlab/webd/error_log.hpp>
 #include <netlab/webd/server.hpp>
-#include <netlab/webd/server_state.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <system_error>
+#include <unordered_map>
 
 #include <sys/socket.h>
 
@@ -29,20 +34,50 @@ void log_error(std::string_view what) {
     log_line(priority::error, what);
 }
 
+connection_settings settings_from(config const& cfg) {
+    connection_settings s;
+    s.header_timeout = cfg.header_timeout;
+    s.keepalive_timeout = cfg.keepalive_timeout;
+    s.send_timeout = cfg.send_timeout;
+    s.exchange.limits.body = cfg.max_body;
+    s.exchange.handler.max_body = cfg.max_body;
+    return s;
+}
+
 } // namespace
 
-std::shared_ptr<date_text const> make_date(std::int64_t second) {
-    auto d = std::make_shared<date_text>();
-    d->second = second;
-    http::format_http_date(http::sys_seconds{std::chrono::seconds{second}}, d->http);
-    return d;
-}
+/// The listener's state. Connections see only `context` (through an aliasing pointer that
+/// keeps this alive); the rest is touched on `strand`, or atomic.
+struct server::state : std::enable_shared_from_this<server::state> {
+    state(net::io_context& io, config const& c, file_opener& files, access_log& log)
+        : ioc{io}
+        , cfg{c}
+        , strand{net::make_strand(io)}
+        , date_timer{strand}
+        , drain_timer{strand}
+        , context{settings_from(c), files, log, dates, draining, [this](connection* closed) {
+                      connection_closed(closed);
+                  }} {}
 
-std::int64_t now_second() {
-    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())
-        .time_since_epoch()
-        .count();
-}
+    net::io_context& ioc;
+    config const cfg;
+    net::strand<net::io_context::executor_type> strand; // acceptors, registry, timers below
+    std::vector<tcp::acceptor> acceptors;
+    net::steady_timer date_timer;
+    net::steady_timer drain_timer;
+    date_source dates;
+    std::atomic<bool> draining{false};
+    std::atomic<bool> finished{false};
+    std::atomic<std::size_t> open_connections{0};
+    connection_context const context;
+    std::unordered_map<connection*, std::weak_ptr<connection>> registry; // on strand only
+    steady::time_point last_accept_error{};
+
+    awaitable<void> accept_loop(std::size_t index);
+    awaitable<void> date_loop();
+    void connection_closed(connection* c);
+    void finish();
+};
 
 awaitable<void> server::state::accept_loop(std::size_t index) {
     auto self = shared_from_this();
@@ -69,7 +104,8 @@ awaitable<void> server::state::accept_loop(std::size_t index) {
             continue;
         }
         ++open_connections;
-        auto c = start_connection(std::move(socket), self);
+        auto c = start_connection(std::move(socket),
+                                  std::shared_ptr<connection_context const>{self, &context});
         registry.emplace(c.get(), c);
     }
 }
@@ -85,7 +121,7 @@ awaitable<void> server::state::date_loop() {
         auto [ec] = co_await date_timer.async_wait(use_tuple);
         if (ec || draining.load())
             co_return;
-        date.store(make_date(now_second()), std::memory_order_release);
+        dates.tick();
     }
 }
 

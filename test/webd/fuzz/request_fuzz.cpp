@@ -32,23 +32,24 @@ public:
 };
 
 void check(w::response const& r) {
-    if (r.status < 200 || r.status > 599 || !r.head.starts_with("HTTP/1.1 ") ||
-        !r.head.ends_with("\r\n\r\n") || r.head.find('\0') != std::string::npos)
+    auto const head = w::serialize_http1(r.head, r.keep_alive);
+    if (r.status() < 200 || r.status() > 599 || !head.starts_with("HTTP/1.1 ") ||
+        !head.ends_with("\r\n\r\n") || head.find('\0') != std::string::npos)
         std::abort();
     // Exactly one empty line: header injection would add another.
-    if (r.head.find("\r\n\r\n") != r.head.size() - 4)
+    if (head.find("\r\n\r\n") != head.size() - 4)
         std::abort();
     // No bare CR or LF (a split header line), no control bytes at all.
-    for (std::size_t i = 0; i < r.head.size(); ++i) {
-        auto const c = static_cast<unsigned char>(r.head[i]);
-        if ((c == '\r' && (i + 1 == r.head.size() || r.head[i + 1] != '\n')) ||
-            (c == '\n' && (i == 0 || r.head[i - 1] != '\r')) ||
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        auto const c = static_cast<unsigned char>(head[i]);
+        if ((c == '\r' && (i + 1 == head.size() || head[i + 1] != '\n')) ||
+            (c == '\n' && (i == 0 || head[i - 1] != '\r')) ||
             (c < 0x20 && c != '\r' && c != '\n') || c == 0x7f)
             std::abort();
     }
     // A redirect stays on this site: never "//host" or "/\host" (an open redirect).
-    if (auto const at = r.head.find("\r\nLocation: "); at != std::string::npos) {
-        auto const value = std::string_view{r.head}.substr(at + 12);
+    if (auto const at = head.find("\r\nLocation: "); at != std::string::npos) {
+        auto const value = std::string_view{head}.substr(at + 12);
         if (!value.starts_with('/') || value.starts_with("//") || value.starts_with("/\\"))
             std::abort();
     }

@@ -1,10 +1,12 @@
 #pragma once
 
 // The sans-I/O heart of webd: a parsed request head plus a way to open files under the root
-// become a complete response head and a body source. No sockets, no clock (the Date value is
-// passed in), so every status code is unit-testable.
+// become a structured response head and a body source (response.hpp), the same for every
+// transport. No sockets, no clock (the Date value is passed in), so every status code is
+// unit-testable.
 
 #include <netlab/sys/unique_fd.hpp>
+#include <netlab/webd/response.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -77,36 +79,14 @@ struct request_context {
     bool draining = false; ///< the server is shutting down: close after this response
 };
 
-/// A complete response: `head` is the serialised status line and header fields (ending with
-/// an empty line); the body is `body` (in memory), or `file_length` bytes from `file_offset`
-/// of `cached` (a shared in-memory copy of a small file) or else of `file`.
-struct response {
-    unsigned status = 200;
-    std::string head;
-    std::string body;
-    sys::unique_fd file;
-    std::shared_ptr<std::string const> cached;
-    std::uint64_t file_offset = 0;
-    std::uint64_t file_length = 0;
-    bool keep_alive = true;
-    /// After this response, the request's body (this many bytes) must be skipped.
-    std::uint64_t discard_body = 0;
-
-    bool has_file_body() const noexcept { return file || cached; }
-    std::uint64_t body_bytes() const noexcept {
-        return has_file_body() ? file_length : body.size();
-    }
-};
-
-/// The reason phrase webd sends for `status` ("NOT FOUND" for 404, as the seed did).
-std::string_view reason_phrase(unsigned status) noexcept;
-
 /// Maps one request to its response.
 response handle_request(request_head const& req, file_opener& files, request_context const& ctx,
                         handler_options const& opts = {});
 
-/// An error response with a small HTML body (without the body when `head_only`).
+/// An error response with a small HTML body (without the body when `head_only`); a
+/// non-empty `location` adds that Location field (redirects).
 response make_error_response(unsigned status, request_context const& ctx, bool keep_alive,
-                             handler_options const& opts = {}, bool head_only = false);
+                             handler_options const& opts = {}, bool head_only = false,
+                             std::string_view location = {});
 
 } // namespace netlab::webd

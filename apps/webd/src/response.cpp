@@ -1,0 +1,116 @@
+#include <netlab/webd/response.hpp>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace netlab::webd {
+namespace {
+
+void append_number(std::string& out, std::uint64_t v) {
+    std::array<char, 24> buf{};
+    auto const [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+    out.append(buf.data(), end);
+}
+
+} // namespace
+
+std::string_view field_name(field f) noexcept {
+    static constexpr std::array<std::string_view, static_cast<std::size_t>(field::count_)> names{
+        "Server", "Date",          "Content-Type",  "Content-Length", "Last-Modified",
+        "ETag",   "Content-Range", "Accept-Ranges", "Location",       "Allow"};
+    auto const i = static_cast<std::size_t>(f);
+    return i < names.size() ? names[i] : std::string_view{};
+}
+
+response_head::response_head(unsigned status)
+    : status_{status} {
+    values_.reserve(128);
+}
+
+response_head& response_head::set(field f, std::string_view value) {
+    if (count_ == max_fields)
+        throw std::length_error{"response_head: too many fields"}; // a bug in the handler
+    slots_[count_++] = {f, static_cast<std::uint32_t>(values_.size()),
+                        static_cast<std::uint32_t>(value.size())};
+    values_.append(value);
+    return *this;
+}
+
+response_head& response_head::set(field f, std::uint64_t value) {
+    std::array<char, 24> buf{};
+    auto const [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+    return set(f, std::string_view{buf.data(), static_cast<std::size_t>(end - buf.data())});
+}
+
+std::optional<std::string_view> response_head::get(field f) const noexcept {
+    for (std::size_t i = 0; i < count_; ++i)
+        if (slots_[i].name == f)
+            return (*this)[i].value;
+    return std::nullopt;
+}
+
+std::string_view reason_phrase(unsigned status) noexcept {
+    switch (status) {
+    case 200:
+        return "OK";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "NOT FOUND"; // the seed's phrase
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 416:
+        return "Range Not Satisfiable";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
+    }
+}
+
+void serialize_http1(response_head const& head, bool keep_alive, std::string& out) {
+    out += "HTTP/1.1 ";
+    append_number(out, head.status());
+    out += ' ';
+    out += reason_phrase(head.status());
+    out += "\r\n";
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        auto const [name, value] = head[i];
+        out += field_name(name);
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+    out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+}
+
+std::string serialize_http1(response_head const& head, bool keep_alive) {
+    std::string out;
+    out.reserve(320);
+    serialize_http1(head, keep_alive, out);
+    return out;
+}
+
+} // namespace netlab::webd
