@@ -20,6 +20,9 @@
 #include <stdexcept>
 #include <string>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 namespace {
 
 namespace w = netlab::webd;
@@ -28,12 +31,25 @@ using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-/// Throws for "boom" (a bug deep in a request), ENOENT for everything else.
+/// Throws for "boom" (a bug deep in a request); "big" is 100,000 bytes of a memfd (too large
+/// for anything but sendfile, which always runs in the connection's coroutine); ENOENT for
+/// everything else.
 class throwing_files final : public w::file_opener {
 public:
+    static constexpr std::uint64_t big_size = 100000;
+
     boost::system::result<w::opened_file, std::error_code> open(std::string_view path) override {
         if (path == "boom")
             throw std::runtime_error{"boom"};
+        if (path == "big") {
+            w::opened_file f;
+            f.fd = netlab::sys::unique_fd{::memfd_create("big", MFD_CLOEXEC)};
+            if (!f.fd || ::ftruncate(f.fd.get(), static_cast<off_t>(big_size)) != 0)
+                return std::error_code{errno, std::generic_category()};
+            f.info.regular = true;
+            f.info.size = big_size;
+            return f;
+        }
         return std::make_error_code(std::errc::no_such_file_or_directory);
     }
 };
@@ -97,6 +113,49 @@ TEST(Server, AConnectionThatThrowsInItsCoroutineFreesItsSlot) {
         net::detached);
     ioc.run_for(30s);
     EXPECT_EQ(first, ""); // closed without a response
+    EXPECT_TRUE(second.starts_with("HTTP/1.1 404")) << second;
+}
+
+// Deterministic where the test above depends on timing: the throw happens in the coroutine,
+// after the file before it went out with sendfile.
+TEST(Server, AThrowAfterAFileInTheCoroutineClosesAndFreesTheSlot) {
+    net::io_context ioc;
+    w::config cfg;
+    cfg.bind = "127.0.0.1";
+    cfg.port = 0;
+    cfg.max_connections = 1;
+    cfg.access_log = "off";
+    throwing_files files;
+    w::access_log log{"off"};
+    w::server srv{ioc, cfg, files, log};
+    srv.listen({});
+    srv.start();
+    auto const port = srv.local_port();
+
+    std::string first;
+    std::string second;
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+            first = co_await exchange(port,
+                                      "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
+                                      "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n",
+                                      false);
+            for (int i = 0; i < 100; ++i) {
+                second = co_await exchange(port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", false);
+                if (second.starts_with("HTTP/1.1 404"))
+                    break;
+                net::steady_timer t{co_await net::this_coro::executor, 20ms};
+                co_await t.async_wait(use_tuple);
+            }
+            srv.stop();
+        },
+        net::detached);
+    ioc.run_for(30s);
+    auto const head_end = first.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos) << first;
+    EXPECT_TRUE(first.starts_with("HTTP/1.1 200 OK\r\n"));
+    EXPECT_EQ(first.size() - head_end - 4, throwing_files::big_size); // then closed, no answer
     EXPECT_TRUE(second.starts_with("HTTP/1.1 404")) << second;
 }
 
