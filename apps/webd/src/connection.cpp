@@ -25,10 +25,6 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 /// sendfile(2) calls before yielding to the other connections on the same threads.
 constexpr int sendfile_calls_per_turn = 8;
 
-void log_error(std::string_view what) {
-    log_line(priority::error, what);
-}
-
 std::string remote_address(tcp::socket const& s) {
     boost::system::error_code ec;
     auto const ep = s.remote_endpoint(ec);
@@ -128,7 +124,7 @@ private:
         } catch (std::exception const& x) {
             // Outside a coroutine nothing else would catch it, and one connection's failure
             // must never end the daemon.
-            log_error(std::string{"connection failed: "} + x.what());
+            log_line(priority::error, std::string{"connection failed: "} + x.what());
             return close();
         }
         // The completion runs on this strand. A failed coroutine must still close(): that
@@ -140,9 +136,10 @@ private:
                           try {
                               std::rethrow_exception(e);
                           } catch (std::exception const& x) {
-                              log_error(std::string{"connection failed: "} + x.what());
+                              log_line(priority::error,
+                                       std::string{"connection failed: "} + x.what());
                           } catch (...) {
-                              log_error("connection failed");
+                              log_line(priority::error, "connection failed");
                           }
                           self->close();
                       });

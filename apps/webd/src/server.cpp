@@ -30,10 +30,6 @@ using net::awaitable;
 using steady = std::chrono::steady_clock;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
-void log_error(std::string_view what) {
-    log_line(priority::error, what);
-}
-
 connection_settings settings_from(config const& cfg) {
     connection_settings s;
     s.header_timeout = cfg.header_timeout;
@@ -92,7 +88,7 @@ awaitable<void> server::state::accept_loop(std::size_t index) {
             auto const now = steady::now();
             if (now - last_accept_error > std::chrono::seconds{1}) {
                 last_accept_error = now;
-                log_error("accept: " + ec.message());
+                log_line(priority::error, "accept: " + ec.message());
             }
             backoff.expires_after(std::chrono::milliseconds{100});
             co_await backoff.async_wait(use_tuple);
@@ -220,7 +216,7 @@ void server::start() {
         try {
             std::rethrow_exception(e);
         } catch (std::exception const& x) {
-            log_error(std::string{"accept loop failed: "} + x.what());
+            log_line(priority::error, std::string{"accept loop failed: "} + x.what());
         }
     };
     for (std::size_t i = 0; i < state_->acceptors.size(); ++i)
