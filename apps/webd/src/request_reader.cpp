@@ -125,63 +125,66 @@ struct request_reader::impl {
         head.method = req.method_string();
         head.target = req.target();
         head.version = req.version();
-        for (auto const& f : req) {
-            auto const value = f.value();
-            switch (f.name()) {
-            case bhttp::field::host:
-                ++head.host_count;
-                break;
-            case bhttp::field::transfer_encoding:
-                head.transfer_encoding = true;
-                break;
-            case bhttp::field::content_length:
-                read_content_length(value, head);
-                break;
-            case bhttp::field::connection:
-                read_connection_tokens(value, head);
-                break;
-            case bhttp::field::expect:
-                head.expect_continue = iequals(trim(value), "100-continue");
-                break;
-            case bhttp::field::if_none_match:
-                if (head.has_if_none_match) {
-                    // A second field continues the list (rare: some proxies split them).
-                    // Appended in place: many fields cost linear time, not quadratic.
-                    if (joined_if_none_match.empty())
-                        joined_if_none_match = head.if_none_match;
-                    joined_if_none_match.append(", ").append(value.data(), value.size());
-                    head.if_none_match = joined_if_none_match;
-                } else {
-                    head.if_none_match = value;
-                }
-                head.has_if_none_match = true;
-                break;
-            case bhttp::field::if_modified_since:
-                head.if_modified_since = value;
-                head.has_if_modified_since = true;
-                break;
-            case bhttp::field::range:
-                // Two Range fields are as malformed as "bytes=0-1, 2-3" is ambiguous: ignore.
-                if (head.has_range)
-                    head.range = {};
-                else
-                    head.range = value;
-                head.has_range = true;
-                break;
-            case bhttp::field::if_range:
-                head.if_range = value;
-                head.has_if_range = true;
-                break;
-            case bhttp::field::referer:
-                head.referer = value;
-                break;
-            case bhttp::field::user_agent:
-                head.user_agent = value;
-                break;
-            default:
-                break;
-            }
+        for (auto const& f : req)
+            read_field(f.name(), f.value());
+    }
+
+    void read_field(bhttp::field name, std::string_view value) {
+        switch (name) {
+        case bhttp::field::host:
+            ++head.host_count;
+            break;
+        case bhttp::field::transfer_encoding:
+            head.transfer_encoding = true;
+            break;
+        case bhttp::field::content_length:
+            read_content_length(value, head);
+            break;
+        case bhttp::field::connection:
+            read_connection_tokens(value, head);
+            break;
+        case bhttp::field::expect:
+            head.expect_continue = iequals(trim(value), "100-continue");
+            break;
+        case bhttp::field::if_none_match:
+            read_if_none_match(value);
+            break;
+        case bhttp::field::if_modified_since:
+            head.if_modified_since = value;
+            head.has_if_modified_since = true;
+            break;
+        case bhttp::field::range:
+            // Two Range fields are as malformed as "bytes=0-1, 2-3" is ambiguous: ignore.
+            head.range = head.has_range ? std::string_view{} : value;
+            head.has_range = true;
+            break;
+        case bhttp::field::if_range:
+            head.if_range = value;
+            head.has_if_range = true;
+            break;
+        case bhttp::field::referer:
+            head.referer = value;
+            break;
+        case bhttp::field::user_agent:
+            head.user_agent = value;
+            break;
+        default:
+            break;
         }
+    }
+
+    void read_if_none_match(std::string_view value) {
+        if (head.has_if_none_match) {
+            // A second field continues the list (rare: some proxies split them). Appended in
+            // place: many fields cost linear time, not quadratic.
+            if (joined_if_none_match.empty())
+                joined_if_none_match = head.if_none_match;
+            joined_if_none_match.append(", ").append(value.data(), value.size());
+            head.if_none_match = joined_if_none_match;
+        } else {
+            head.if_none_match = value;
+        }
+        head.has_if_none_match = true;
     }
 };
 
