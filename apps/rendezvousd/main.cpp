@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     std::stringstream usage_errors;
     auto const options = rd::parse_options(argc, argv, std::cout, usage_errors);
     for (std::string line; std::getline(usage_errors, line);) // the same stream, as err
-        err.write(journal::priority::err, line);
+        err.write(journal::priority::error, line);
     if (!options)
         return options.error() == std::errc::interrupted ? 0 : 2;
 
@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
         netlab::sys::systemd::notify("READY=1");
         netlab::asio::run(ioc, 1);
     } catch (std::exception const& e) {
-        err.write(journal::priority::err, std::string{"rendezvousd: "} + e.what());
+        err.write(journal::priority::error, std::string{"rendezvousd: "} + e.what());
         return 1;
     }
     return 0;
