@@ -1,5 +1,6 @@
 // webd: wiring only. Options -> root, log, server -> signals -> run.
 #include <netlab/asio/run.hpp>
+#include <netlab/sys/journal.hpp>
 #include <netlab/sys/systemd.hpp>
 #include <netlab/webd/access_log.hpp>
 #include <netlab/webd/config.hpp>
@@ -13,9 +14,11 @@
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <sstream>
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace {
 
@@ -33,10 +36,13 @@ void raise_fd_limit() {
 int main(int argc, char** argv) {
     namespace net = boost::asio;
     namespace webd = netlab::webd;
-    auto const parsed = webd::parse_config(argc, argv);
-    if (!parsed.cfg)
-        return parsed.exit_code;
-    auto const& cfg = *parsed.cfg;
+    namespace journal = netlab::sys::journal;
+    std::ostringstream usage_errors;
+    auto const parsed = webd::parse_config(argc, argv, std::cout, usage_errors);
+    journal::line_writer{STDERR_FILENO}.write_lines(journal::priority::error, usage_errors.str());
+    if (!parsed)
+        return parsed.exit_status();
+    auto const& cfg = *parsed;
     try {
         std::signal(SIGPIPE, SIG_IGN); // sendfile(2) to a closed peer must be an error, not death
         raise_fd_limit();
