@@ -101,6 +101,50 @@ std::optional<sys_seconds> make_time(int year, int month, int day, int h, int m,
            c::seconds{std::min(sec, 59)};
 }
 
+// " HH:MM:SS GMT", the end that RFC 850 and IMF-fixdate share.
+std::optional<sys_seconds> time_then_gmt(cursor& c, int year, int month, int day) {
+    c.skip(' ');
+    auto const [h, m, s] = c.time_of_day();
+    if (!c.gmt_at_end())
+        return std::nullopt;
+    return make_time(year, month, day, h, m, s);
+}
+
+// After "Sunday, 06": "-Nov-94 08:49:37 GMT" (RFC 850).
+std::optional<sys_seconds> rfc850_rest(cursor& c, int day) {
+    c.skip('-');
+    auto const month = c.month();
+    c.skip('-');
+    auto year = c.number(2);
+    year += year < 70 ? 2000 : 1900;
+    return time_then_gmt(c, year, month, day);
+}
+
+// After "Sun, 06": " Nov 1994 08:49:37 GMT" (IMF-fixdate).
+std::optional<sys_seconds> imf_fixdate_rest(cursor& c, int day) {
+    c.skip(' ');
+    auto const month = c.month();
+    c.skip(' ');
+    auto const year = c.number(4);
+    return time_then_gmt(c, year, month, day);
+}
+
+// After "Sun": " Nov  6 08:49:37 1994" (asctime).
+std::optional<sys_seconds> asctime_rest(cursor& c) {
+    c.skip(' ');
+    auto const month = c.month();
+    c.skip(' ');
+    c.skip_spaces();
+    auto const day = c.number(2, true);
+    c.skip(' ');
+    auto const [h, m, s] = c.time_of_day();
+    c.skip(' ');
+    auto const year = c.number(4);
+    if (!c.at_end())
+        return std::nullopt;
+    return make_time(year, month, day, h, m, s);
+}
+
 } // namespace
 
 void format_http_date(sys_seconds t, char (&out)[29]) noexcept {
@@ -151,47 +195,14 @@ std::optional<sys_seconds> parse_http_date(std::string_view text) noexcept {
     c.day_name();
     if (!c.ok)
         return std::nullopt;
-    if (!c.s.empty() && c.s.front() == ',') {
-        c.skip(',');
-        c.skip(' ');
-        auto const day = c.number(2);
-        if (!c.s.empty() && c.s.front() == '-') {
-            // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
-            c.skip('-');
-            auto const mon = c.month();
-            c.skip('-');
-            auto year = c.number(2);
-            year += year < 70 ? 2000 : 1900;
-            c.skip(' ');
-            auto const [h, m, s] = c.time_of_day();
-            if (!c.gmt_at_end())
-                return std::nullopt;
-            return make_time(year, mon, day, h, m, s);
-        }
-        // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-        c.skip(' ');
-        auto const mon = c.month();
-        c.skip(' ');
-        auto const year = c.number(4);
-        c.skip(' ');
-        auto const [h, m, s] = c.time_of_day();
-        if (!c.gmt_at_end())
-            return std::nullopt;
-        return make_time(year, mon, day, h, m, s);
-    }
-    // asctime: "Sun Nov  6 08:49:37 1994"
+    if (c.s.empty() || c.s.front() != ',')
+        return asctime_rest(c);
+    c.skip(',');
     c.skip(' ');
-    auto const mon = c.month();
-    c.skip(' ');
-    c.skip_spaces();
-    auto const day = c.number(2, true);
-    c.skip(' ');
-    auto const [h, m, s] = c.time_of_day();
-    c.skip(' ');
-    auto const year = c.number(4);
-    if (!c.at_end())
-        return std::nullopt;
-    return make_time(year, mon, day, h, m, s);
+    auto const day = c.number(2);
+    if (!c.s.empty() && c.s.front() == '-')
+        return rfc850_rest(c, day);
+    return imf_fixdate_rest(c, day);
 }
 
 } // namespace netlab::http

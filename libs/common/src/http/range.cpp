@@ -26,6 +26,42 @@ void skip_spaces(std::string_view& s) {
         s.remove_prefix(1);
 }
 
+// Bytes [first, end) of the representation; empty when first >= end.
+struct half_open {
+    std::uint64_t first = 0;
+    std::uint64_t end = 0;
+};
+
+// One range-spec ("500-999", "500-", "-500") clipped to `size` bytes; nothing on a syntax
+// error or an overflow. Leaves `p` at the ',' after it, or empty.
+std::optional<half_open> range_spec(std::string_view& p, std::uint64_t size) {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    skip_spaces(p);
+    bool const suffix = !p.empty() && p.front() == '-';
+    if (suffix) {
+        p.remove_prefix(1);
+    } else {
+        if (p.empty() || !ascii::is_digit(p.front()) || !range_number(p, first))
+            return std::nullopt;
+        skip_spaces(p);
+        if (p.empty() || p.front() != '-')
+            return std::nullopt;
+        p.remove_prefix(1);
+        skip_spaces(p);
+        if (p.empty() || p.front() == ',')
+            return half_open{first, size}; // "500-": to the end
+    }
+    if (p.empty() || !ascii::is_digit(p.front()) || !range_number(p, last))
+        return std::nullopt;
+    skip_spaces(p);
+    if (!p.empty() && p.front() != ',')
+        return std::nullopt;
+    if (suffix) // "-500": the last 500 bytes
+        return half_open{last < size ? size - last : 0, size};
+    return half_open{first, last >= size ? size : last + 1};
+}
+
 } // namespace
 
 range_decision parse_range(std::string_view header, std::uint64_t size) noexcept {
@@ -38,49 +74,14 @@ range_decision parse_range(std::string_view header, std::uint64_t size) noexcept
     std::string_view p = header.substr(6);
     std::optional<byte_range> found;
     for (;;) {
-        std::uint64_t start = 0;
-        std::uint64_t end = 0; // exclusive once computed
-        bool suffix = false;
-        bool open_end = false;
-        skip_spaces(p);
-        if (p.empty() || p.front() != '-') {
-            if (p.empty() || !ascii::is_digit(p.front()))
-                return unsatisfiable;
-            if (!range_number(p, start))
-                return unsatisfiable;
-            skip_spaces(p);
-            if (p.empty() || p.front() != '-')
-                return unsatisfiable;
-            p.remove_prefix(1);
-            skip_spaces(p);
-            if (p.empty() || p.front() == ',') {
-                end = size;
-                open_end = true;
-            }
-        } else {
-            suffix = true;
-            p.remove_prefix(1);
-        }
-        if (!open_end) {
-            if (p.empty() || !ascii::is_digit(p.front()))
-                return unsatisfiable;
-            if (!range_number(p, end))
-                return unsatisfiable;
-            skip_spaces(p);
-            if (!p.empty() && p.front() != ',')
-                return unsatisfiable;
-            if (suffix) {
-                start = end < size ? size - end : 0;
-                end = size; // the last byte, made exclusive
-            } else {
-                end = end >= size ? size : end + 1;
-            }
-        }
-        if (start < end) {
+        auto const r = range_spec(p, size);
+        if (!r)
+            return unsatisfiable;
+        if (r->first < r->end) {
             if (found)
                 return ignore; // a second range: nginx with max_ranges 1 sends it all
-            found = byte_range{start, end - 1};
-        } else if (start == 0) {
+            found = byte_range{r->first, r->end - 1};
+        } else if (r->first == 0) {
             return ignore; // an empty representation: nothing to cut
         }
         if (p.empty())

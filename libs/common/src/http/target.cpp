@@ -26,62 +26,43 @@ char const* describe(target_errc e) noexcept {
     return "unknown target error";
 }
 
-} // namespace
-
-std::error_category const& target_category() noexcept {
-    static detail::enum_category<target_errc> const instance{"netlab.http.target", describe};
-    return instance;
-}
-
-std::error_code make_error_code(target_errc e) noexcept {
-    return {static_cast<int>(e), target_category()};
-}
-
-boost::system::result<target_path, std::error_code> normalize_target(std::string_view target) {
+// The path and query of an origin-form target ("/p?q"), or of an absolute-form one
+// (RFC 9112 3.2.2: "http://host/p?q"; the authority is not used).
+boost::system::result<std::string_view, std::error_code> origin_part(std::string_view target) {
     if (target.empty())
         return make_error_code(target_errc::empty);
-    if (target.front() != '/') {
-        // absolute-form (RFC 9112 3.2.2): "http://host/path"; the authority is not used.
-        std::size_t scheme = 0;
-        if (target.size() >= 7 && ascii::iequals(target.substr(0, 7), "http://"))
-            scheme = 7;
-        else if (target.size() >= 8 && ascii::iequals(target.substr(0, 8), "https://"))
-            scheme = 8;
-        else
-            return make_error_code(target_errc::not_origin_form);
-        auto const slash = target.find_first_of("/?#", scheme);
-        if (slash == std::string_view::npos || target[slash] != '/')
-            target = target.substr(0, 0); // "http://host" or "http://host?q" means "/"
-        else
-            target.remove_prefix(slash);
-    }
-    target_path out;
-    auto const query_at = target.find('?');
-    auto raw_path = target.substr(0, query_at);
-    if (query_at != std::string_view::npos)
-        out.query = std::string{target.substr(query_at + 1)};
-    if (auto const hash = raw_path.find('#'); hash != std::string_view::npos)
-        raw_path = raw_path.substr(0, hash);
-    auto const hash_in_query = out.query.find('#');
-    if (hash_in_query != std::string::npos)
-        out.query.resize(hash_in_query);
+    if (target.front() == '/')
+        return target;
+    std::size_t scheme = 0;
+    if (target.size() >= 7 && ascii::iequals(target.substr(0, 7), "http://"))
+        scheme = 7;
+    else if (target.size() >= 8 && ascii::iequals(target.substr(0, 8), "https://"))
+        scheme = 8;
+    else
+        return make_error_code(target_errc::not_origin_form);
+    auto const slash = target.find_first_of("/?#", scheme);
+    if (slash == std::string_view::npos || target[slash] != '/')
+        return std::string_view{}; // "http://host" or "http://host?q" means "/"
+    return target.substr(slash);
+}
 
-    // Fast path: a path that is already normal (no escapes, backslashes, NULs, empty or
-    // dot-led segments) is its own result.
-    bool simple = !raw_path.empty();
-    for (std::size_t i = 0; simple && i < raw_path.size(); ++i) {
+// A path that is already normal (no escapes, backslashes, NULs, empty or dot-led segments)
+// is its own result: the common case, without decoding.
+bool already_normal(std::string_view raw_path) noexcept {
+    if (raw_path.empty())
+        return false;
+    for (std::size_t i = 0; i < raw_path.size(); ++i) {
         char const c = raw_path[i];
         if (c == '%' || c == '\\' || c == '\0' ||
             (c == '/' && i + 1 < raw_path.size() &&
              (raw_path[i + 1] == '/' || raw_path[i + 1] == '.')))
-            simple = false;
+            return false;
     }
-    if (simple) {
-        out.path.assign(raw_path.data(), raw_path.size());
-        return out;
-    }
+    return true;
+}
 
-    // Decode once.
+// Decodes %XX once, refusing what no file name may hold.
+boost::system::result<std::string, std::error_code> percent_decode(std::string_view raw_path) {
     std::string decoded;
     decoded.reserve(raw_path.size());
     for (std::size_t i = 0; i < raw_path.size(); ++i) {
@@ -102,8 +83,12 @@ boost::system::result<target_path, std::error_code> normalize_target(std::string
             return make_error_code(target_errc::backslash);
         decoded += c;
     }
+    return decoded;
+}
 
-    // Resolve segments on the decoded bytes: what the file system will see.
+// Resolves segments on the decoded bytes, what the file system will see: empty and "."
+// segments go, ".." takes one back (never above "/").
+boost::system::result<std::string, std::error_code> resolve_segments(std::string_view decoded) {
     std::vector<std::string_view> segments;
     bool directory = decoded.empty() || decoded.back() == '/';
     std::string_view rest = decoded;
@@ -114,14 +99,12 @@ boost::system::result<target_path, std::error_code> normalize_target(std::string
         bool const last = rest.empty();
         if (seg.empty())
             continue;
-        if (seg == ".") {
-            directory = directory || last;
-            continue;
-        }
-        if (seg == "..") {
-            if (segments.empty())
-                return make_error_code(target_errc::above_root);
-            segments.pop_back();
+        if (seg == "." || seg == "..") {
+            if (seg == "..") {
+                if (segments.empty())
+                    return make_error_code(target_errc::above_root);
+                segments.pop_back();
+            }
             directory = directory || last;
             continue;
         }
@@ -138,7 +121,45 @@ boost::system::result<target_path, std::error_code> normalize_target(std::string
     }
     if (directory && !segments.empty())
         path.push_back('/');
-    out.path = std::move(path);
+    return path;
+}
+
+} // namespace
+
+std::error_category const& target_category() noexcept {
+    static detail::enum_category<target_errc> const instance{"netlab.http.target", describe};
+    return instance;
+}
+
+std::error_code make_error_code(target_errc e) noexcept {
+    return {static_cast<int>(e), target_category()};
+}
+
+boost::system::result<target_path, std::error_code> normalize_target(std::string_view target) {
+    auto const origin = origin_part(target);
+    if (!origin)
+        return origin.error();
+    target_path out;
+    auto const query_at = origin->find('?');
+    auto raw_path = origin->substr(0, query_at);
+    if (query_at != std::string_view::npos)
+        out.query = std::string{origin->substr(query_at + 1)};
+    if (auto const hash = raw_path.find('#'); hash != std::string_view::npos)
+        raw_path = raw_path.substr(0, hash);
+    if (auto const hash = out.query.find('#'); hash != std::string::npos)
+        out.query.resize(hash);
+
+    if (already_normal(raw_path)) {
+        out.path.assign(raw_path.data(), raw_path.size());
+        return out;
+    }
+    auto const decoded = percent_decode(raw_path);
+    if (!decoded)
+        return decoded.error();
+    auto path = resolve_segments(*decoded);
+    if (!path)
+        return path.error();
+    out.path = std::move(*path);
     return out;
 }
 
