@@ -25,8 +25,15 @@ protected:
         std::vector<std::string> files;
     } values;
 
-    po::options_description shown{"Options"};
-    po::options_description settings;
+    static po::options_description make_settings(settings_t& v) {
+        po::options_description d;
+        d.add_options()("port", po::value(&v.port)->value_name("N"),
+                        "a port")("name", po::value(&v.name)->default_value(v.name), "a name");
+        return d;
+    }
+
+    po::options_description settings = make_settings(values);
+    po::options_description shown = cli::options_table("Options", settings);
     po::options_description all;
     po::positional_options_description positional;
     std::ostringstream out;
@@ -35,11 +42,6 @@ protected:
         std::filesystem::temp_directory_path() / ("netlab-cli-test-" + std::to_string(::getpid()));
 
     void SetUp() override {
-        settings.add_options()("port", po::value(&values.port)->value_name("N"), "a port")(
-            "name", po::value(&values.name)->default_value(values.name), "a name");
-        cli::add_generic_options(shown);
-        for (auto const& o : settings.options())
-            shown.add(o);
         po::options_description hidden;
         hidden.add_options()("files", po::value(&values.files));
         all.add(shown).add(hidden);
@@ -95,6 +97,8 @@ TEST_F(CommandLine, HelpPrintsTheProgramsTextAndExitsZero) {
         EXPECT_NE(out.str().find("--version"), std::string::npos);
         EXPECT_NE(out.str().find("--config FILE"), std::string::npos);
         EXPECT_NE(out.str().find("--port N"), std::string::npos);
+        // options_table: one table, the settings right after the generic options.
+        EXPECT_EQ(out.str().find("\n\n", out.str().find("Options:")), std::string::npos);
         EXPECT_EQ(err.str(), "");
     }
     EXPECT_EQ(cli::exit_status(cli::action::exit_ok), 0);

@@ -67,11 +67,7 @@ cli::outcome<daemon_options> parse_options(int argc, char const* const* argv, st
     daemon_options o;
     raw_options raw;
     auto const settings = settings_description(o, raw);
-    // One table, the generic options first, as --help always showed it.
-    po::options_description shown{"Options"};
-    cli::add_generic_options(shown);
-    for (auto const& option : settings.options())
-        shown.add(option);
+    auto const shown = cli::options_table("Options", settings); // as --help always showed it
 
     cli::command_line cli{"rendezvousd", out, err};
     auto const read = cli.parse(

@@ -29,6 +29,16 @@ void add_generic_options(po::options_description& desc, generic_help const& help
         "config", po::value<std::string>()->value_name("FILE"), help.config);
 }
 
+po::options_description options_table(std::string const& caption,
+                                      po::options_description const& settings,
+                                      generic_help const& help) {
+    po::options_description table{caption};
+    add_generic_options(table, help);
+    for (auto const& option : settings.options()) // shared, so values bind as declared
+        table.add(option);
+    return table;
+}
+
 command_line::command_line(std::string program, std::ostream& out, std::ostream& err)
     : program_{std::move(program)}
     , out_{out}

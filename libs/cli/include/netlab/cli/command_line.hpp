@@ -30,6 +30,12 @@ struct generic_help {
 void add_generic_options(boost::program_options::options_description& desc,
                          generic_help const& help = {});
 
+/// A --help table with `caption`: the generic options, then `settings`, aligned together.
+boost::program_options::options_description
+options_table(std::string const& caption,
+              boost::program_options::options_description const& settings,
+              generic_help const& help = {});
+
 /// What one program's command line is made of.
 struct syntax {
     /// Every option the command line takes, add_generic_options' included.
