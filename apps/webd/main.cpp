@@ -31,6 +31,17 @@ void raise_fd_limit() {
     }
 }
 
+// Drained: a late second signal must not turn exit status 0 into death by signal while the
+// signal sets are torn down (they restore the default dispositions).
+void block_late_signals() {
+    sigset_t late{};
+    sigemptyset(&late);
+    sigaddset(&late, SIGTERM);
+    sigaddset(&late, SIGINT);
+    sigaddset(&late, SIGHUP);
+    ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -83,14 +94,7 @@ int main(int argc, char** argv) {
                                                  std::to_string(cfg.threads) + " thread(s)");
         netlab::sys::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
         netlab::asio::run(ioc, cfg.threads);
-        // Drained: a late second signal must not turn exit status 0 into death by signal
-        // while the signal sets are torn down (they restore the default dispositions).
-        sigset_t late{};
-        sigemptyset(&late);
-        sigaddset(&late, SIGTERM);
-        sigaddset(&late, SIGINT);
-        sigaddset(&late, SIGHUP);
-        ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
+        block_late_signals();
         return 0;
     } catch (std::exception const& e) {
         webd::log_line(webd::priority::error, e.what());
