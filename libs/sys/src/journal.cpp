@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include <sys/stat.h>
@@ -58,10 +57,9 @@ void line_writer::write(priority p, std::string_view head, std::string_view line
         out[n++] = static_cast<char>('0' + static_cast<int>(p));
         out[n++] = '>';
     }
-    std::memcpy(out + n, head.data(), head.size());
-    n += head.size();
-    std::memcpy(out + n, line.data(), line.size());
-    n += line.size();
+    // std::copy, not memcpy: an empty view may have a null data(), which memcpy must not get.
+    n = static_cast<std::size_t>(std::copy(head.begin(), head.end(), out + n) - out);
+    n = static_cast<std::size_t>(std::copy(line.begin(), line.end(), out + n) - out);
     out[n++] = '\n';
     for (std::size_t done = 0; done < n;) {
         auto const w = ::write(fd_, out + done, n - done);
