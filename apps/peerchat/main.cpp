@@ -3,22 +3,30 @@
 #include <netlab/asio/run.hpp>
 #include <netlab/peerchat/chat_client.hpp>
 #include <netlab/peerchat/options.hpp>
+#include <netlab/sys/journal.hpp>
 
 #include <boost/asio/io_context.hpp>
 
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <sstream>
 
 #include <unistd.h>
 
 int main(int argc, char** argv) {
     namespace pc = netlab::peerchat;
-    auto const options = pc::parse_options(argc, argv, std::cout, std::cerr);
+    namespace journal = netlab::sys::journal;
+    journal::logger const log{"peerchat"};
+    std::ostringstream usage_errors;
+    auto const options = pc::parse_options(argc, argv, std::cout, usage_errors);
+    log.lines().write_lines(journal::priority::error, usage_errors.str()); // already named
     if (!options)
-        return options.error() == std::errc::interrupted ? 0 : 2;
+        return options.exit_status();
     try {
         boost::asio::io_context ioc{1};
+        // Chat lines and the answers to commands are the user interface, not log lines: they
+        // stay exactly as client_core words them.
         auto const write_line = [](std::FILE* f) {
             return [f](std::string_view line) {
                 std::fwrite(line.data(), 1, line.size(), f);
@@ -32,7 +40,7 @@ int main(int argc, char** argv) {
         netlab::asio::run(ioc, 1);
         return client.exit_status();
     } catch (std::exception const& e) {
-        std::cerr << "peerchat: " << e.what() << '\n';
+        log.error(e.what());
         return 1;
     }
 }

@@ -22,14 +22,14 @@ int main(int argc, char** argv) {
     namespace rd = netlab::rendezvousd;
     namespace journal = netlab::sys::journal;
     // Under systemd each line carries its priority (see README); elsewhere lines are unchanged.
+    // Events go to stdout as they are; the daemon's own status and errors to stderr, named.
     journal::line_writer const out{STDOUT_FILENO};
-    journal::line_writer const err{STDERR_FILENO};
-    std::stringstream usage_errors;
+    journal::logger const log{"rendezvousd"};
+    std::ostringstream usage_errors;
     auto const options = rd::parse_options(argc, argv, std::cout, usage_errors);
-    for (std::string line; std::getline(usage_errors, line);) // the same stream, as err
-        err.write(journal::priority::err, line);
+    log.lines().write_lines(journal::priority::error, usage_errors.str()); // already named
     if (!options)
-        return options.error() == std::errc::interrupted ? 0 : 2;
+        return options.exit_status();
 
     try {
         boost::asio::io_context ioc{1};
@@ -63,12 +63,11 @@ int main(int argc, char** argv) {
         };
         wait_stats();
         server.start();
-        err.write(journal::priority::info,
-                  "rendezvousd: listening on UDP port " + std::to_string(server.local_port()));
+        log.info("listening on UDP port " + std::to_string(server.local_port()));
         netlab::sys::systemd::notify("READY=1");
         netlab::asio::run(ioc, 1);
     } catch (std::exception const& e) {
-        err.write(journal::priority::err, std::string{"rendezvousd: "} + e.what());
+        log.error(e.what());
         return 1;
     }
     return 0;

@@ -1,5 +1,6 @@
 // webd: wiring only. Options -> root, log, server -> signals -> run.
 #include <netlab/asio/run.hpp>
+#include <netlab/sys/journal.hpp>
 #include <netlab/sys/systemd.hpp>
 #include <netlab/webd/access_log.hpp>
 #include <netlab/webd/config.hpp>
@@ -13,9 +14,11 @@
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <sstream>
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 namespace {
 
@@ -28,15 +31,29 @@ void raise_fd_limit() {
     }
 }
 
+// Drained: a late second signal must not turn exit status 0 into death by signal while the
+// signal sets are torn down (they restore the default dispositions).
+void block_late_signals() {
+    sigset_t late{};
+    sigemptyset(&late);
+    sigaddset(&late, SIGTERM);
+    sigaddset(&late, SIGINT);
+    sigaddset(&late, SIGHUP);
+    ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     namespace net = boost::asio;
     namespace webd = netlab::webd;
-    auto const parsed = webd::parse_config(argc, argv);
-    if (!parsed.cfg)
-        return parsed.exit_code;
-    auto const& cfg = *parsed.cfg;
+    namespace journal = netlab::sys::journal;
+    std::ostringstream usage_errors;
+    auto const parsed = webd::parse_config(argc, argv, std::cout, usage_errors);
+    journal::line_writer{STDERR_FILENO}.write_lines(journal::priority::error, usage_errors.str());
+    if (!parsed)
+        return parsed.exit_status();
+    auto const& cfg = *parsed;
     try {
         std::signal(SIGPIPE, SIG_IGN); // sendfile(2) to a closed peer must be an error, not death
         raise_fd_limit();
@@ -77,14 +94,7 @@ int main(int argc, char** argv) {
                                                  std::to_string(cfg.threads) + " thread(s)");
         netlab::sys::systemd::notify("READY=1\nSTATUS=serving on " + server.describe_listeners());
         netlab::asio::run(ioc, cfg.threads);
-        // Drained: a late second signal must not turn exit status 0 into death by signal
-        // while the signal sets are torn down (they restore the default dispositions).
-        sigset_t late{};
-        sigemptyset(&late);
-        sigaddset(&late, SIGTERM);
-        sigaddset(&late, SIGINT);
-        sigaddset(&late, SIGHUP);
-        ::pthread_sigmask(SIG_BLOCK, &late, nullptr);
+        block_late_signals();
         return 0;
     } catch (std::exception const& e) {
         webd::log_line(webd::priority::error, e.what());

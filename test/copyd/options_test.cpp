@@ -12,7 +12,7 @@ namespace {
 using namespace netlab::copyd;
 
 struct parsed {
-    boost::system::result<options, std::error_code> result;
+    netlab::cli::outcome<options> result;
     std::string out;
     std::string err;
 };
@@ -53,7 +53,7 @@ TEST(Options, UsageErrors) {
                                                                   {"--config", "/nonexistent"}}) {
         auto const p = parse(args);
         ASSERT_FALSE(p.result) << args[0];
-        EXPECT_EQ(p.result.error(), parse_outcome::usage_error);
+        EXPECT_EQ(p.result.action(), netlab::cli::action::usage_error);
         EXPECT_NE(p.err.find("copyd: "), std::string::npos);
     }
 }
@@ -61,7 +61,7 @@ TEST(Options, UsageErrors) {
 TEST(Options, HelpDescribesUsage) {
     auto const p = parse({"--help"});
     ASSERT_FALSE(p.result);
-    EXPECT_EQ(p.result.error(), parse_outcome::help_shown);
+    EXPECT_EQ(p.result.action(), netlab::cli::action::exit_ok);
     EXPECT_EQ(p.out.rfind("Usage: copyd", 0), 0U);
     EXPECT_NE(p.out.find("--chunk-size"), std::string::npos);
 }
@@ -86,7 +86,7 @@ TEST(Options, ConfigFileTakesTheSameOptionsAndTheCommandLineWins) {
     }
     auto const bad = parse({"--config", file.c_str()});
     ASSERT_FALSE(bad.result);
-    EXPECT_EQ(bad.result.error(), parse_outcome::usage_error);
+    EXPECT_EQ(bad.result.action(), netlab::cli::action::usage_error);
     std::remove(file.c_str());
 }
 

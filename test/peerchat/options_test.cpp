@@ -10,7 +10,7 @@ namespace {
 namespace pc = netlab::peerchat;
 using namespace std::chrono_literals;
 
-boost::system::result<pc::program_options, std::error_code> parse(std::vector<char const*> args) {
+netlab::cli::outcome<pc::program_options> parse(std::vector<char const*> args) {
     args.insert(args.begin(), "peerchat");
     std::ostringstream out, err;
     return pc::parse_options(static_cast<int>(args.size()), args.data(), out, err);
@@ -104,7 +104,7 @@ TEST(PeerchatOptions, BadValuesAreUsageErrors) {
                                                                   {"--nope"}}) {
         auto const o = parse(args);
         ASSERT_FALSE(o) << args[0];
-        EXPECT_EQ(o.error(), std::errc::invalid_argument);
+        EXPECT_EQ(o.action(), netlab::cli::action::usage_error);
     }
 }
 

@@ -13,7 +13,7 @@ namespace rd = netlab::rendezvousd;
 using namespace std::chrono_literals;
 
 struct parsed {
-    boost::system::result<rd::daemon_options, std::error_code> result;
+    netlab::cli::outcome<rd::daemon_options> result;
     std::string out;
     std::string err;
 };
@@ -57,7 +57,7 @@ TEST(RendezvousdOptions, BadValuesAreUsageErrors) {
                                                                   {"--bogus"}}) {
         auto const p = parse(args);
         ASSERT_FALSE(p.result) << args[0];
-        EXPECT_EQ(p.result.error(), std::errc::invalid_argument);
+        EXPECT_EQ(p.result.action(), netlab::cli::action::usage_error);
         EXPECT_FALSE(p.err.empty());
     }
 }

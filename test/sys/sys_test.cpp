@@ -169,7 +169,7 @@ TEST_F(JournalStream, MalformedValuesMeanNo) {
 TEST_F(JournalStream, PrefixesOnlyTheJournal) {
     journal::line_writer const to_journal{fd.get(), true};
     to_journal.write(journal::priority::info, "alice 127.0.0.1:5000");
-    to_journal.write(journal::priority::err, "rendezvousd: boom");
+    to_journal.write(journal::priority::error, "rendezvousd: boom");
     EXPECT_EQ(contents(), "<6>alice 127.0.0.1:5000\n<3>rendezvousd: boom\n");
     ASSERT_EQ(::ftruncate(fd.get(), 0), 0);
     ASSERT_EQ(::lseek(fd.get(), 0, SEEK_SET), 0);
@@ -186,6 +186,54 @@ TEST_F(JournalStream, DecidesFromTheEnvironment) {
     EXPECT_FALSE(journal::line_writer{other.get()}.journal());
     ::unsetenv("JOURNAL_STREAM");
     EXPECT_FALSE(journal::line_writer{fd.get()}.journal());
+}
+
+TEST_F(JournalStream, WritesEachLineOfAText) {
+    journal::line_writer const to_journal{fd.get(), true};
+    to_journal.write_lines(journal::priority::error, "prog: bad\nTry 'prog --help'.\n");
+    to_journal.write_lines(journal::priority::info, "no newline");
+    to_journal.write_lines(journal::priority::info, "");
+    to_journal.write_lines(journal::priority::warning, "\n\nx");
+    EXPECT_EQ(contents(), "<3>prog: bad\n<3>Try 'prog --help'.\n<6>no newline\n<4>\n<4>\n<4>x\n");
+}
+
+TEST_F(JournalStream, LoggerNamesTheProgramAndPrefixesOnlyTheJournal) {
+    journal::logger const to_journal{"webd", journal::line_writer{fd.get(), true}};
+    to_journal.error("cannot bind");
+    to_journal.warning("slow");
+    to_journal.info("serving . on [::]:10080");
+    to_journal.write(journal::priority::debug, "x");
+    to_journal.lines().write(journal::priority::error, "webd: already named");
+    EXPECT_EQ(contents(), "<3>webd: cannot bind\n<4>webd: slow\n<6>webd: serving . on [::]:10080\n"
+                          "<7>webd: x\n<3>webd: already named\n");
+    ASSERT_EQ(::ftruncate(fd.get(), 0), 0);
+    ASSERT_EQ(::lseek(fd.get(), 0, SEEK_SET), 0);
+    journal::logger const plain{"rendezvousd", journal::line_writer{fd.get(), false}};
+    plain.info("listening on UDP port 10080");
+    std::string const long_message(3000, 'y'); // the prefix and a long line, still one line
+    plain.error(long_message);
+    EXPECT_EQ(contents(),
+              "rendezvousd: listening on UDP port 10080\nrendezvousd: " + long_message + "\n");
+}
+
+// The real decision, on stderr: the prefix only when $JOURNAL_STREAM names what fd 2 is.
+TEST_F(JournalStream, LoggerDecidesForStderrFromTheEnvironment) {
+    int const saved = ::dup(STDERR_FILENO);
+    ASSERT_GE(saved, 0);
+    ASSERT_EQ(::dup2(fd.get(), STDERR_FILENO), STDERR_FILENO);
+    ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+    journal::logger const under_systemd{"copyd"};
+    ::unsetenv("JOURNAL_STREAM");
+    journal::logger const elsewhere{"copyd"};
+    under_systemd.warning("cannot start threads");
+    elsewhere.warning("cannot start threads");
+    ::setenv("JOURNAL_STREAM", (stream + "1").c_str(), 1); // inherited, names another file
+    journal::logger{"copyd"}.error("x");
+    ::unsetenv("JOURNAL_STREAM");
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+    EXPECT_EQ(contents(),
+              "<4>copyd: cannot start threads\ncopyd: cannot start threads\ncopyd: x\n");
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 #include <netlab/copyd/copier.hpp>
 #include <netlab/copyd/input_session.hpp>
 #include <netlab/copyd/stdin_reader.hpp>
+#include <netlab/sys/journal.hpp>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -56,8 +57,10 @@ void open_closed_standard_fds() {
 /// its own state lives on `strand_`.
 class application {
 public:
-    application(net::io_context& ioc, options const& opt, log_file const& log)
+    application(net::io_context& ioc, options const& opt, log_file const& log,
+                sys::journal::logger const& messages)
         : opt_{opt}
+        , messages_{messages}
         , strand_{net::make_strand(ioc.get_executor())}
         , copier_{ioc.get_executor(),
                   {.chunk_size = opt.chunk_size, .max_running = running_limit()},
@@ -93,8 +96,7 @@ public:
                            [this](std::error_code ec) {
                                if (ec) { // ends the input like EOF, but the run failed
                                    ++input_failures_;
-                                   write_fd(STDERR_FILENO, "copyd: cannot read standard input: " +
-                                                               ec.message() + "\n");
+                                   messages_.error("cannot read standard input: " + ec.message());
                                }
                                act(session_->end_of_input());
                            });
@@ -193,14 +195,17 @@ private:
         progress_timer_.async_wait([this](boost::system::error_code ec) {
             if (ec || stopping_)
                 return;
-            copier_.snapshot([](std::vector<progress_snapshot> const& list, std::size_t waiting) {
-                write_fd(STDERR_FILENO, format_listing(list, waiting, "copyd: "));
-            });
+            copier_.snapshot(
+                [this](std::vector<progress_snapshot> const& list, std::size_t waiting) {
+                    messages_.lines().write_lines(sys::journal::priority::info,
+                                                  format_listing(list, waiting, "copyd: "));
+                });
             arm_progress();
         });
     }
 
     options const& opt_;
+    sys::journal::logger const& messages_; ///< stderr: status and errors, not prompts
     net::strand<net::any_io_executor> strand_;
     copier copier_;
     net::signal_set signals_;
@@ -220,15 +225,15 @@ private:
 
 int run(options const& opt) {
     open_closed_standard_fds();
+    sys::journal::logger const messages{"copyd"}; // stderr is open by now, whatever it is
     auto const start = log_file::clock::now();
     auto log = log_file::open(opt.log_path, start);
     if (!log) {
-        write_fd(STDERR_FILENO, "copyd: cannot open log file '" + opt.log_path +
-                                    "': " + log.error().message() + "\n");
+        messages.error("cannot open log file '" + opt.log_path + "': " + log.error().message());
         return 1;
     }
     net::io_context ioc;
-    application app{ioc, opt, *log};
+    application app{ioc, opt, *log, messages};
     app.start();
     try {
         netlab::asio::run(ioc, opt.threads ? opt.threads : netlab::asio::default_thread_count());
@@ -237,8 +242,7 @@ int run(options const& opt) {
             throw;
         // No thread could be started (RLIMIT_NPROC, a container's pids limit): the copies
         // still run, on this thread (threads that did start have run dry by now).
-        write_fd(STDERR_FILENO,
-                 std::string{"copyd: cannot start threads ("} + e.what() + "); using one\n");
+        messages.warning(std::string{"cannot start threads ("} + e.what() + "); using one");
         ioc.restart();
         ioc.run();
     }

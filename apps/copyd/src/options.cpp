@@ -1,24 +1,15 @@
+#include <netlab/cli/command_line.hpp>
 #include <netlab/copyd/options.hpp>
-#include <netlab/version.hpp>
 
-#include <boost/program_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
 
 #include <charconv>
-#include <fstream>
+#include <optional>
 #include <ostream>
 
 namespace netlab::copyd {
 namespace po = boost::program_options;
 namespace {
-
-class outcome_category final : public std::error_category {
-public:
-    char const* name() const noexcept override { return "copyd.options"; }
-    std::string message(int ev) const override {
-        return static_cast<parse_outcome>(ev) == parse_outcome::help_shown ? "help shown"
-                                                                           : "usage error";
-    }
-};
 
 constexpr char const* usage_text = R"(Usage: copyd [OPTIONS] [SRC DST]...
 
@@ -52,12 +43,65 @@ std::string trim(std::string const& s) {
     return first == std::string::npos ? std::string{} : s.substr(first, last - first + 1);
 }
 
-} // namespace
+// Values as typed, checked and converted by `convert`.
+struct raw_options {
+    std::string prompt = "auto";
+    std::string chunk = std::to_string(default_chunk_size);
+    double interval = 1.0;
+    std::vector<std::string> names; ///< SRC DST pairs
+};
 
-std::error_code make_error_code(parse_outcome e) noexcept {
-    static outcome_category const category;
-    return {static_cast<int>(e), category};
+po::options_description settings_description(options& opt, raw_options& raw) {
+    po::options_description settings{"Settings (also in the config file)"};
+    settings.add_options()("prompt", po::value(&raw.prompt)->value_name("WHEN"),
+                           "print prompts: auto (stdin is a terminal), always, never [auto]")(
+        "log", po::value(&opt.log_path)->value_name("PATH"), "log file, appended to [log.txt]")(
+        "chunk-size", po::value(&raw.chunk)->value_name("BYTES"),
+        "bytes per copy step, e.g. 10000 (the seed's), 64K, 1M [1M]")(
+        "threads", po::value(&opt.threads)->value_name("N"),
+        "threads running the copies [one per core]")(
+        "progress", po::bool_switch(&opt.progress),
+        "print progress of running copies to stderr periodically")(
+        "progress-interval", po::value(&raw.interval)->value_name("SECS"),
+        "seconds between --progress reports [1]");
+    return settings;
 }
+
+std::optional<prompt_mode> parse_prompt(std::string const& text) {
+    if (text == "auto")
+        return prompt_mode::automatic;
+    if (text == "always")
+        return prompt_mode::always;
+    if (text == "never")
+        return prompt_mode::never;
+    return std::nullopt;
+}
+
+cli::outcome<options> convert(options opt, raw_options const& raw, cli::command_line const& cli) {
+    auto const prompt = parse_prompt(raw.prompt);
+    if (!prompt)
+        return cli.usage_error("--prompt must be auto, always or never, not '" + raw.prompt + "'");
+    opt.prompt = *prompt;
+    auto const size = parse_size(raw.chunk);
+    if (!size)
+        return cli.usage_error("--chunk-size must be 1 byte to 64M, not '" + raw.chunk + "'");
+    opt.chunk_size = *size;
+    if (cli.given("threads") && (opt.threads == 0 || opt.threads > 256))
+        return cli.usage_error("--threads must be 1 to 256");
+    if (!(raw.interval >= 0.05 && raw.interval <= 86400))
+        return cli.usage_error("--progress-interval must be 0.05 to 86400 seconds");
+    opt.progress_interval = std::chrono::milliseconds{static_cast<long>(raw.interval * 1000)};
+    if (opt.log_path.empty())
+        return cli.usage_error("--log needs a path");
+    if (raw.names.size() % 2 != 0)
+        return cli.usage_error("arguments come in SRC DST pairs; '" + raw.names.back() +
+                               "' has no destination");
+    for (std::size_t i = 0; i < raw.names.size(); i += 2)
+        opt.copies.emplace_back(raw.names[i], raw.names[i + 1]);
+    return opt;
+}
+
+} // namespace
 
 boost::system::result<std::size_t, std::error_code> parse_size(std::string const& text) {
     std::string const s = trim(text);
@@ -80,102 +124,32 @@ boost::system::result<std::size_t, std::error_code> parse_size(std::string const
     return static_cast<std::size_t>(value * scale);
 }
 
-boost::system::result<options, std::error_code>
-parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream& err) {
-    std::string prompt = "auto";
-    std::string chunk = std::to_string(default_chunk_size);
-    std::string config_path;
-    double interval = 1.0;
-    std::vector<std::string> names;
+cli::outcome<options> parse_options(int argc, char const* const* argv, std::ostream& out,
+                                    std::ostream& err) {
     options opt;
-
+    raw_options raw;
     po::options_description visible{usage_text};
-    visible.add_options()("help,h", "show this help and exit")("version",
-                                                               "show the version and exit")(
-        "config", po::value(&config_path)->value_name("FILE"),
-        "read options from FILE (`name = value` lines; command line wins)");
-    po::options_description settings{"Settings (also in the config file)"};
-    settings.add_options()("prompt", po::value(&prompt)->value_name("WHEN"),
-                           "print prompts: auto (stdin is a terminal), always, never [auto]")(
-        "log", po::value(&opt.log_path)->value_name("PATH"), "log file, appended to [log.txt]")(
-        "chunk-size", po::value(&chunk)->value_name("BYTES"),
-        "bytes per copy step, e.g. 10000 (the seed's), 64K, 1M [1M]")(
-        "threads", po::value(&opt.threads)->value_name("N"),
-        "threads running the copies [one per core]")(
-        "progress", po::bool_switch(&opt.progress),
-        "print progress of running copies to stderr periodically")(
-        "progress-interval", po::value(&interval)->value_name("SECS"),
-        "seconds between --progress reports [1]");
+    cli::add_generic_options(
+        visible, {.config = "read options from FILE (`name = value` lines; command line wins)"});
+    auto const settings = settings_description(opt, raw);
     po::options_description hidden;
-    hidden.add_options()("names", po::value(&names));
+    hidden.add_options()("names", po::value(&raw.names));
     po::positional_options_description positional;
     positional.add("names", -1);
-
     po::options_description all;
     all.add(visible).add(settings).add(hidden);
-    po::options_description in_file;
-    in_file.add(settings);
 
-    po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv)
-                      .options(all)
-                      .positional(positional)
-                      .style(po::command_line_style::unix_style)
-                      .run(),
-                  vm);
-        if (vm.count("help")) {
-            out << visible << '\n' << settings;
-            return make_error_code(parse_outcome::help_shown);
-        }
-        if (vm.count("version")) {
-            out << "copyd " << netlab::version << '\n';
-            return make_error_code(parse_outcome::help_shown);
-        }
-        if (vm.count("config")) {
-            auto const path = vm["config"].as<std::string>();
-            std::ifstream file{path};
-            if (!file) {
-                err << "copyd: cannot read config file '" << path << "'\n";
-                return make_error_code(parse_outcome::usage_error);
-            }
-            po::store(po::parse_config_file(file, in_file), vm);
-        }
-        po::notify(vm);
-    } catch (po::error const& e) {
-        err << "copyd: " << e.what() << "\nTry 'copyd --help' for more information.\n";
-        return make_error_code(parse_outcome::usage_error);
-    }
-
-    auto usage_error = [&](std::string const& message) {
-        err << "copyd: " << message << "\nTry 'copyd --help' for more information.\n";
-        return make_error_code(parse_outcome::usage_error);
-    };
-    if (prompt == "auto")
-        opt.prompt = prompt_mode::automatic;
-    else if (prompt == "always")
-        opt.prompt = prompt_mode::always;
-    else if (prompt == "never")
-        opt.prompt = prompt_mode::never;
-    else
-        return usage_error("--prompt must be auto, always or never, not '" + prompt + "'");
-    auto const size = parse_size(chunk);
-    if (!size)
-        return usage_error("--chunk-size must be 1 byte to 64M, not '" + chunk + "'");
-    opt.chunk_size = *size;
-    if (vm.count("threads") && (opt.threads == 0 || opt.threads > 256))
-        return usage_error("--threads must be 1 to 256");
-    if (!(interval >= 0.05 && interval <= 86400))
-        return usage_error("--progress-interval must be 0.05 to 86400 seconds");
-    opt.progress_interval = std::chrono::milliseconds{static_cast<long>(interval * 1000)};
-    if (opt.log_path.empty())
-        return usage_error("--log needs a path");
-    if (names.size() % 2 != 0)
-        return usage_error("arguments come in SRC DST pairs; '" + names.back() +
-                           "' has no destination");
-    for (std::size_t i = 0; i < names.size(); i += 2)
-        opt.copies.emplace_back(names[i], names[i + 1]);
-    return opt;
+    cli::command_line cli{"copyd", out, err};
+    auto const read =
+        cli.parse(argc, argv,
+                  {.options = all,
+                   .settings = settings,
+                   .help = [&](std::ostream& os) { os << visible << '\n'
+                                                      << settings; },
+                   .positional = &positional});
+    if (read != cli::action::run)
+        return read;
+    return convert(std::move(opt), raw, cli);
 }
 
 } // namespace netlab::copyd

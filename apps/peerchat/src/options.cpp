@@ -1,11 +1,10 @@
+#include <netlab/cli/command_line.hpp>
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/peerchat/options.hpp>
-#include <netlab/version.hpp>
 
-#include <boost/program_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
 
 #include <charconv>
-#include <fstream>
 #include <ostream>
 
 #include <arpa/inet.h>
@@ -20,6 +19,40 @@ namespace {
 bool ipv6_literal(std::string const& s) {
     in6_addr a{};
     return ::inet_pton(AF_INET6, s.c_str(), &a) == 1;
+}
+
+constexpr char const* usage_text =
+    "Usage: peerchat [--id ID] [--server HOST[:PORT]] [OPTIONS]\n\n"
+    "Chat client that talks to its peers directly through NATs (hole punching),\n"
+    "with rendezvousd as the meeting point and, when no direct path opens, relay.\n"
+    "Reads commands from standard input:\n"
+    "  @show_list              one line per peer: <id> <ip>:<port> <path>,\n"
+    "                          path being private, public or relay; IPv6\n"
+    "                          addresses print as [addr]:port\n"
+    "  @chat <id> <message>    send a message; the peer prints From <me> [<message>]\n"
+    "  @exit                   deregister and quit (so do end of input, Ctrl-C)\n\n";
+
+// Values as typed, checked and converted by `convert`.
+struct raw_options {
+    std::string id;
+    std::string server = "127.0.0.1";
+    unsigned port = 10081;
+    double refresh = 10;
+};
+
+po::options_description settings_description(raw_options& raw) {
+    po::options_description settings;
+    settings.add_options()("id", po::value(&raw.id)->value_name("ID"),
+                           "my id (1-32 printable characters, no spaces); "
+                           "without it the first input line is the id")(
+        "server", po::value(&raw.server)->default_value(raw.server)->value_name("HOST[:PORT]"),
+        "rendezvousd's HOST[:PORT], [IPV6]:PORT or IPV6 (port 10080 by default); a name "
+        "resolving to several addresses: each is tried in turn until one answers")(
+        "port", po::value(&raw.port)->default_value(raw.port),
+        "local UDP port (0: any free port), IPv6 and IPv4 alike")(
+        "refresh", po::value(&raw.refresh)->default_value(raw.refresh),
+        "seconds between registration refreshes");
+    return settings;
 }
 
 } // namespace
@@ -67,85 +100,49 @@ split_host_port(std::string const& s, std::uint16_t default_port) {
     return std::pair{host, p};
 }
 
-boost::system::result<program_options, std::error_code>
-parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream& err) {
-    program_options o;
-    std::string id;
-    std::string server = o.server_host;
-    unsigned port = o.port;
-    double refresh = 10;
-    std::string config;
-    po::options_description desc{"Options"};
-    desc.add_options()("help,h", "show this help and exit")("version", "show the version and exit")(
-        "config", po::value(&config)->value_name("FILE"),
-        "read options from FILE (same names, `name = value`)")(
-        "id", po::value(&id)->value_name("ID"),
-        "my id (1-32 printable characters, no spaces); "
-        "without it the first input line is the id")(
-        "server", po::value(&server)->default_value(server)->value_name("HOST[:PORT]"),
-        "rendezvousd's HOST[:PORT], [IPV6]:PORT or IPV6 (port 10080 by default); a name "
-        "resolving to several addresses: each is tried in turn until one answers")(
-        "port", po::value(&port)->default_value(port),
-        "local UDP port (0: any free port), IPv6 and IPv4 alike")(
-        "refresh", po::value(&refresh)->default_value(refresh),
-        "seconds between registration refreshes");
+namespace {
 
-    auto const usage = [&](std::ostream& os) {
-        os << "Usage: peerchat [--id ID] [--server HOST[:PORT]] [OPTIONS]\n\n"
-              "Chat client that talks to its peers directly through NATs (hole punching),\n"
-              "with rendezvousd as the meeting point and, when no direct path opens, relay.\n"
-              "Reads commands from standard input:\n"
-              "  @show_list              one line per peer: <id> <ip>:<port> <path>,\n"
-              "                          path being private, public or relay; IPv6\n"
-              "                          addresses print as [addr]:port\n"
-              "  @chat <id> <message>    send a message; the peer prints From <me> [<message>]\n"
-              "  @exit                   deregister and quit (so do end of input, Ctrl-C)\n\n"
-           << desc << '\n';
-    };
-    auto const bad = [&](std::string const& what) {
-        err << "peerchat: " << what << "\nTry 'peerchat --help'.\n";
-        return std::make_error_code(std::errc::invalid_argument);
-    };
-    try {
-        po::variables_map vm;
-        po::store(po::parse_command_line(argc, argv, desc), vm);
-        if (vm.count("help")) {
-            usage(out);
-            return std::make_error_code(std::errc::interrupted);
-        }
-        if (vm.count("version")) {
-            out << "peerchat " << netlab::version << '\n';
-            return std::make_error_code(std::errc::interrupted);
-        }
-        if (vm.count("config")) {
-            auto const& file = vm["config"].as<std::string>();
-            std::ifstream in{file};
-            if (!in)
-                return bad("cannot read config file " + file);
-            po::store(po::parse_config_file(in, desc), vm);
-        }
-        po::notify(vm);
-        if (vm.count("id")) {
-            if (!rendezvous::valid_id(id))
-                return bad("invalid id '" + id + "': 1-32 printable characters, no spaces");
-            o.id = id;
-        }
-    } catch (po::error const& e) {
-        return bad(e.what());
+cli::outcome<program_options> convert(raw_options const& raw, cli::command_line const& cli) {
+    program_options o;
+    if (cli.given("id")) {
+        if (!rendezvous::valid_id(raw.id))
+            return cli.usage_error("invalid id '" + raw.id +
+                                   "': 1-32 printable characters, no spaces");
+        o.id = raw.id;
     }
-    auto const hp = split_host_port(server, 10080);
+    auto const hp = split_host_port(raw.server, 10080);
     if (!hp)
-        return bad("invalid --server '" + server +
-                   "': expected HOST[:PORT], [IPV6]:PORT or IPV6 (a port needs the brackets)");
+        return cli.usage_error("invalid --server '" + raw.server +
+                               "': expected HOST[:PORT], [IPV6]:PORT or IPV6 (a port needs the "
+                               "brackets)");
     o.server_host = hp->first;
     o.server_port = hp->second;
-    if (port > 65535)
-        return bad("--port must be 0..65535");
-    o.port = static_cast<std::uint16_t>(port);
-    if (!(refresh >= 0.1 && refresh <= 3600))
-        return bad("--refresh must be 0.1..3600 seconds");
-    o.refresh = std::chrono::milliseconds{static_cast<std::int64_t>(refresh * 1000)};
+    if (raw.port > 65535)
+        return cli.usage_error("--port must be 0..65535");
+    o.port = static_cast<std::uint16_t>(raw.port);
+    if (!(raw.refresh >= 0.1 && raw.refresh <= 3600))
+        return cli.usage_error("--refresh must be 0.1..3600 seconds");
+    o.refresh = std::chrono::milliseconds{static_cast<std::int64_t>(raw.refresh * 1000)};
     return o;
+}
+
+} // namespace
+
+cli::outcome<program_options> parse_options(int argc, char const* const* argv, std::ostream& out,
+                                            std::ostream& err) {
+    program_options o;
+    raw_options raw;
+    auto const settings = settings_description(raw);
+    auto const shown = cli::options_table("Options", settings); // as --help always showed it
+
+    cli::command_line cli{"peerchat", out, err};
+    auto const read = cli.parse(
+        argc, argv, {.options = shown, .settings = settings, .help = [&](std::ostream& os) {
+                         os << usage_text << shown << '\n';
+                     }});
+    if (read != cli::action::run)
+        return read;
+    return convert(raw, cli);
 }
 
 } // namespace netlab::peerchat

@@ -1,11 +1,10 @@
 #include <netlab/asio/run.hpp>
-#include <netlab/version.hpp>
+#include <netlab/cli/command_line.hpp>
 #include <netlab/webd/config.hpp>
 
-#include <boost/program_options.hpp>
+#include <boost/program_options/value_semantic.hpp>
 
-#include <fstream>
-#include <iostream>
+#include <ostream>
 
 namespace netlab::webd {
 namespace {
@@ -18,23 +17,15 @@ A static HTTP/1.1 web server: serves the files under --root on port 10080, with 
 connections, conditional and range requests, an access log, graceful shutdown on SIGTERM
 and systemd integration (Type=notify, socket activation).)";
 
-} // namespace
+// Timeouts as typed (whole seconds), converted by `convert`.
+struct raw_timeouts {
+    unsigned header = 15;
+    unsigned keepalive = 75;
+    unsigned send = 60;
+    unsigned shutdown = 10;
+};
 
-parse_outcome parse_config(int argc, char const* const* argv) {
-    config cfg;
-    cfg.threads = netlab::asio::default_thread_count();
-    unsigned header_s = 0;
-    unsigned keepalive_s = 0;
-    unsigned send_s = 0;
-    unsigned shutdown_s = 0;
-    std::string config_file;
-
-    po::options_description generic{"Command line only"};
-    generic.add_options()("help,h", "show this help and exit")("version",
-                                                               "print the version and exit")(
-        "config", po::value(&config_file)->value_name("FILE"),
-        "read options from FILE (`name = value` lines; the command line wins)");
-
+po::options_description settings_description(config& cfg, raw_timeouts& t) {
     po::options_description opts{"Options (command line or config file)"};
     opts.add_options()("root", po::value(&cfg.root)->default_value(cfg.root)->value_name("DIR"),
                        "document root: the files served")(
@@ -49,13 +40,13 @@ parse_outcome parse_config(int argc, char const* const* argv) {
         "max-connections",
         po::value(&cfg.max_connections)->default_value(cfg.max_connections)->value_name("N"),
         "open connections at most; more are closed at once")(
-        "header-timeout", po::value(&header_s)->default_value(15)->value_name("SEC"),
+        "header-timeout", po::value(&t.header)->default_value(t.header)->value_name("SEC"),
         "time to receive a request head (then 408 and close)")(
-        "keepalive-timeout", po::value(&keepalive_s)->default_value(75)->value_name("SEC"),
+        "keepalive-timeout", po::value(&t.keepalive)->default_value(t.keepalive)->value_name("SEC"),
         "idle time allowed between requests on a connection")(
-        "send-timeout", po::value(&send_s)->default_value(60)->value_name("SEC"),
+        "send-timeout", po::value(&t.send)->default_value(t.send)->value_name("SEC"),
         "time a response may make no progress (not a total deadline)")(
-        "shutdown-timeout", po::value(&shutdown_s)->default_value(10)->value_name("SEC"),
+        "shutdown-timeout", po::value(&t.shutdown)->default_value(t.shutdown)->value_name("SEC"),
         "on SIGTERM/SIGINT, time to finish responses in flight before exiting")(
         "max-body-size", po::value(&cfg.max_body)->default_value(cfg.max_body)->value_name("BYTES"),
         "request bodies above this get 413 and the connection closes")(
@@ -65,47 +56,45 @@ parse_outcome parse_config(int argc, char const* const* argv) {
         "every request; 0 disables")(
         "follow-outside-symlinks", po::bool_switch(&cfg.follow_outside_symlinks),
         "serve symlinks that point outside the root (refused by default)");
+    return opts;
+}
 
+cli::outcome<config> convert(config cfg, raw_timeouts const& t, cli::command_line const& cli) {
+    if (cfg.threads == 0)
+        return cli.usage_error("--threads must be at least 1");
+    if (cfg.max_connections == 0)
+        return cli.usage_error("--max-connections must be at least 1");
+    cfg.header_timeout = std::chrono::seconds{t.header};
+    cfg.keepalive_timeout = std::chrono::seconds{t.keepalive};
+    cfg.send_timeout = std::chrono::seconds{t.send};
+    cfg.shutdown_timeout = std::chrono::seconds{t.shutdown};
+    return cfg;
+}
+
+} // namespace
+
+cli::outcome<config> parse_config(int argc, char const* const* argv, std::ostream& out,
+                                  std::ostream& err) {
+    config cfg;
+    cfg.threads = netlab::asio::default_thread_count();
+    raw_timeouts timeouts;
+    po::options_description generic{"Command line only"};
+    cli::add_generic_options(
+        generic,
+        {.version = "print the version and exit",
+         .config = "read options from FILE (`name = value` lines; the command line wins)"});
+    auto const settings = settings_description(cfg, timeouts);
     po::options_description all;
-    all.add(generic).add(opts);
-    try {
-        po::variables_map vm;
-        po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
-        if (vm.count("help")) {
-            std::cout << usage_head << "\n" << all << '\n';
-            return {std::nullopt, 0};
-        }
-        if (vm.count("version")) {
-            std::cout << "webd " << netlab::version << '\n';
-            return {std::nullopt, 0};
-        }
-        if (vm.count("config")) {
-            auto const& file = vm["config"].as<std::string>();
-            std::ifstream in{file};
-            if (!in) {
-                std::cerr << "webd: cannot read config file " << file << '\n';
-                return {std::nullopt, 2};
-            }
-            po::store(po::parse_config_file(in, opts), vm);
-        }
-        po::notify(vm);
-    } catch (po::error const& e) {
-        std::cerr << "webd: " << e.what() << "\nTry 'webd --help'.\n";
-        return {std::nullopt, 2};
-    }
-    if (cfg.threads == 0) {
-        std::cerr << "webd: --threads must be at least 1\n";
-        return {std::nullopt, 2};
-    }
-    if (cfg.max_connections == 0) {
-        std::cerr << "webd: --max-connections must be at least 1\n";
-        return {std::nullopt, 2};
-    }
-    cfg.header_timeout = std::chrono::seconds{header_s};
-    cfg.keepalive_timeout = std::chrono::seconds{keepalive_s};
-    cfg.send_timeout = std::chrono::seconds{send_s};
-    cfg.shutdown_timeout = std::chrono::seconds{shutdown_s};
-    return {cfg, 0};
+    all.add(generic).add(settings);
+
+    cli::command_line cli{"webd", out, err};
+    auto const read =
+        cli.parse(argc, argv, {.options = all, .settings = settings, .help = [&](std::ostream& os) {
+                                   os << usage_head << "\n" << all << '\n';
+                               }});
+    if (read != cli::action::run)
+        return read;
+    return convert(std::move(cfg), timeouts, cli);
 }
 
 } // namespace netlab::webd

@@ -1,3 +1,6 @@
+#include "ascii.hpp"
+#include "enum_category.hpp"
+
 #include <netlab/common/copy_log.hpp>
 
 #include <array>
@@ -7,36 +10,22 @@
 namespace netlab::copy_log {
 namespace {
 
-class category_impl final : public std::error_category {
-public:
-    char const* name() const noexcept override { return "netlab.copy_log"; }
-    std::string message(int ev) const override {
-        switch (static_cast<errc>(ev)) {
-        case errc::missing_tab:
-            return "no tab after the timestamp";
-        case errc::bad_timestamp:
-            return "malformed timestamp";
-        case errc::bad_escape:
-            return "malformed escape sequence";
-        case errc::control_character:
-            return "unescaped control character";
-        }
-        return "unknown copy_log error";
+char const* describe(errc e) noexcept {
+    switch (e) {
+    case errc::missing_tab:
+        return "no tab after the timestamp";
+    case errc::bad_timestamp:
+        return "malformed timestamp";
+    case errc::bad_escape:
+        return "malformed escape sequence";
+    case errc::control_character:
+        return "unescaped control character";
     }
-};
+    return "unknown copy_log error";
+}
 
 constexpr bool is_control(unsigned char c) noexcept {
     return c < 0x20 || c == 0x7f;
-}
-
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 void append_number(std::string& out, std::int64_t value) {
@@ -48,7 +37,7 @@ void append_number(std::string& out, std::int64_t value) {
 } // namespace
 
 std::error_category const& category() noexcept {
-    static category_impl const instance;
+    static detail::enum_category<errc> const instance{"netlab.copy_log", describe};
     return instance;
 }
 
@@ -117,8 +106,8 @@ boost::system::result<std::string, std::error_code> unescape(std::string_view es
         case 'x': {
             if (escaped.size() - i < 3)
                 return make_error_code(errc::bad_escape);
-            int const hi = hex_value(escaped[i + 1]);
-            int const lo = hex_value(escaped[i + 2]);
+            int const hi = ascii::hex_value(escaped[i + 1]);
+            int const lo = ascii::hex_value(escaped[i + 2]);
             if (hi < 0 || lo < 0)
                 return make_error_code(errc::bad_escape);
             out += static_cast<char>((hi << 4) | lo);
@@ -169,8 +158,8 @@ boost::system::result<line, std::error_code> parse_line(std::string_view input) 
     auto const [end, ec] = std::from_chars(first, dot_ptr, whole);
     if (ec != std::errc{} || end != dot_ptr || *first == '-' || *first == '+')
         return make_error_code(errc::bad_timestamp);
-    int const d1 = hex_value(stamp[dot + 1]);
-    int const d2 = hex_value(stamp[dot + 2]);
+    int const d1 = ascii::hex_value(stamp[dot + 1]);
+    int const d2 = ascii::hex_value(stamp[dot + 2]);
     if (d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9)
         return make_error_code(errc::bad_timestamp);
     // Bounded so the value converts to nanoseconds without overflow (about 292 years).

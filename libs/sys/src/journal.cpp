@@ -1,10 +1,10 @@
 #include <netlab/sys/journal.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include <sys/stat.h>
@@ -37,11 +37,11 @@ bool is_journal(int fd) noexcept {
     return is_journal(fd, std::getenv("JOURNAL_STREAM"));
 }
 
-void line_writer::write(priority p, std::string_view line) const noexcept {
+void line_writer::write(priority p, std::string_view head, std::string_view line) const noexcept {
     // Short lines (all of the seed's) go out from the stack; longer ones from the heap.
     std::array<char, 512> small; // NOLINT(cppcoreguidelines-pro-type-member-init): filled below
     std::string large;
-    std::size_t const size = line.size() + 1 + (journal_ ? 3 : 0);
+    std::size_t const size = head.size() + line.size() + 1 + (journal_ ? 3 : 0);
     char* out = small.data();
     if (size > small.size()) {
         try {
@@ -57,8 +57,9 @@ void line_writer::write(priority p, std::string_view line) const noexcept {
         out[n++] = static_cast<char>('0' + static_cast<int>(p));
         out[n++] = '>';
     }
-    std::memcpy(out + n, line.data(), line.size());
-    n += line.size();
+    // std::copy, not memcpy: an empty view may have a null data(), which memcpy must not get.
+    n = static_cast<std::size_t>(std::copy(head.begin(), head.end(), out + n) - out);
+    n = static_cast<std::size_t>(std::copy(line.begin(), line.end(), out + n) - out);
     out[n++] = '\n';
     for (std::size_t done = 0; done < n;) {
         auto const w = ::write(fd_, out + done, n - done);
@@ -68,6 +69,23 @@ void line_writer::write(priority p, std::string_view line) const noexcept {
             return;
         done += static_cast<std::size_t>(w);
     }
+}
+
+void line_writer::write_lines(priority p, std::string_view text) const noexcept {
+    while (!text.empty()) {
+        auto const end = std::min(text.find('\n'), text.size());
+        write(p, text.substr(0, end));
+        text.remove_prefix(std::min(end + 1, text.size()));
+    }
+}
+
+logger::logger(std::string_view program)
+    : logger{program, line_writer{STDERR_FILENO}} {}
+
+logger::logger(std::string_view program, line_writer out)
+    : prefix_{program}
+    , out_{out} {
+    prefix_ += ": ";
 }
 
 } // namespace netlab::sys::journal

@@ -2,6 +2,8 @@
 
 // Command line and config file (same options) for copyd.
 
+#include <netlab/cli/outcome.hpp>
+
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -30,21 +32,11 @@ struct options {
     std::vector<std::pair<std::string, std::string>> copies; ///< from the arguments
 };
 
-/// How parse_options ended without options to run with.
-enum class parse_outcome {
-    help_shown = 1, ///< --help or --version printed: exit 0
-    usage_error,    ///< message printed: exit 2
-};
-std::error_code make_error_code(parse_outcome e) noexcept;
-
 /// Parses argv (and --config FILE). Prints --help/--version to `out`, errors to `err`.
-boost::system::result<options, std::error_code> parse_options(int argc, char const* const* argv,
-                                                              std::ostream& out, std::ostream& err);
+cli::outcome<options> parse_options(int argc, char const* const* argv, std::ostream& out,
+                                    std::ostream& err);
 
 /// "10000", "64K", "1M", "1MiB" -> bytes; nothing for junk, 0 or above max_chunk_size.
 boost::system::result<std::size_t, std::error_code> parse_size(std::string const& text);
 
 } // namespace netlab::copyd
-
-template <>
-struct std::is_error_code_enum<netlab::copyd::parse_outcome> : std::true_type {};

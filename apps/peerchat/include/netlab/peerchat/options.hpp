@@ -2,6 +2,8 @@
 
 // peerchat's command line (and --config FILE with the same options).
 
+#include <netlab/cli/outcome.hpp>
+
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -26,9 +28,9 @@ struct program_options {
 boost::system::result<std::pair<std::string, std::uint16_t>, std::error_code>
 split_host_port(std::string const& s, std::uint16_t default_port);
 
-/// --help/--version print to `out` and yield std::errc::interrupted (exit 0); usage errors
-/// print to `err` and yield std::errc::invalid_argument (exit 2).
-boost::system::result<program_options, std::error_code>
-parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream& err);
+/// Parses argv (and --config FILE). --help and --version print to `out`; usage errors print
+/// to `err`.
+cli::outcome<program_options> parse_options(int argc, char const* const* argv, std::ostream& out,
+                                            std::ostream& err);
 
 } // namespace netlab::peerchat

@@ -2,14 +2,12 @@
 
 // rendezvousd's command line and config file (the same options in both).
 
+#include <netlab/cli/outcome.hpp>
 #include <netlab/rendezvousd/server_core.hpp>
-
-#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
-#include <system_error>
 
 namespace netlab::rendezvousd {
 
@@ -19,10 +17,9 @@ struct daemon_options {
     std::chrono::seconds stats_interval{60};
 };
 
-/// Parses argv (and --config FILE). --help and --version print to `out` and yield
-/// `std::errc::interrupted` (exit 0); usage errors print to `err` and yield
-/// `std::errc::invalid_argument` (exit 2).
-boost::system::result<daemon_options, std::error_code>
-parse_options(int argc, char const* const* argv, std::ostream& out, std::ostream& err);
+/// Parses argv (and --config FILE). --help and --version print to `out`; usage errors print
+/// to `err`.
+cli::outcome<daemon_options> parse_options(int argc, char const* const* argv, std::ostream& out,
+                                           std::ostream& err);
 
 } // namespace netlab::rendezvousd

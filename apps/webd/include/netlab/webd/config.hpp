@@ -3,9 +3,12 @@
 // webd's options: the command line and `--config FILE` accept the same names; the command
 // line wins over the file.
 
+#include <netlab/cli/outcome.hpp>
+
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <optional>
+#include <iosfwd>
 #include <string>
 
 namespace netlab::webd {
@@ -26,13 +29,9 @@ struct config {
     bool follow_outside_symlinks = false;
 };
 
-/// The result of reading the command line: a config to run with, or an exit status
-/// (0 after --help/--version, 2 after a usage error, both already printed).
-struct parse_outcome {
-    std::optional<config> cfg;
-    int exit_code = 0;
-};
-
-parse_outcome parse_config(int argc, char const* const* argv);
+/// Parses argv (and --config FILE). --help and --version print to `out`; usage errors print
+/// to `err`.
+cli::outcome<config> parse_config(int argc, char const* const* argv, std::ostream& out,
+                                  std::ostream& err);
 
 } // namespace netlab::webd

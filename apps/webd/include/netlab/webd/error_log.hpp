@@ -1,13 +1,16 @@
 #pragma once
 
-// Error and status lines on stderr, one per event. When stderr is the journal
-// ($JOURNAL_STREAM names stderr), a "<N>" prefix gives each line its syslog priority.
+// webd's error and status lines on stderr, one per event: "webd: <message>", priority-prefixed
+// when stderr is the journal. A thin wrapper over libs/sys's journal logger, kept so that the
+// server and connections log with one call and no logger to pass around.
+
+#include <netlab/sys/journal.hpp>
 
 #include <string_view>
 
 namespace netlab::webd {
 
-enum class priority { error = 3, warning = 4, info = 6, debug = 7 };
+using priority = sys::journal::priority;
 
 /// Writes "webd: <message>\n" with one write(2).
 void log_line(priority p, std::string_view message) noexcept;
