@@ -1,3 +1,4 @@
+#include <netlab/common/ascii.hpp>
 #include <netlab/webd/request_reader.hpp>
 
 #include <boost/beast/http/empty_body.hpp>
@@ -14,18 +15,7 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-constexpr char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i]))
-            return false;
-    return true;
-}
+using ascii::iequals;
 
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))

@@ -1,5 +1,4 @@
-#include "ascii.hpp"
-
+#include <netlab/common/ascii.hpp>
 #include <netlab/common/http/mime.hpp>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
-#include "ascii.hpp"
 #include "enum_category.hpp"
 
+#include <netlab/common/ascii.hpp>
 #include <netlab/common/http/target.hpp>
 
 #include <vector>

@@ -1,6 +1,6 @@
 #pragma once
 
-// ASCII character tests for the text formats in libs/common: locale-free (std::tolower and
+// ASCII character tests for the text formats (libs/common, webd's reader): locale-free (std::tolower and
 // friends read the global locale) and constexpr.
 
 #include <string_view>
