@@ -1,7 +1,7 @@
 #pragma once
 
-// ASCII character tests for the text formats (libs/common, webd's reader): locale-free (std::tolower and
-// friends read the global locale) and constexpr.
+// ASCII character tests for the text formats (libs/common, webd's reader): locale-free
+// (std::tolower and friends read the global locale) and constexpr.
 
 #include <string_view>
 
