@@ -12,6 +12,7 @@
 // (refresh-sized datagrams) against an echo server.
 // Prints `key=value` lines.
 
+#include <netlab/common/rendezvous_auth.hpp>
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
 #include <netlab/rendezvousd/server_core.hpp>

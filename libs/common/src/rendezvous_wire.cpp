@@ -258,37 +258,6 @@ bool valid_text(std::string_view text) noexcept {
     return true;
 }
 
-std::size_t encoded_size(peer_entry const& e) noexcept {
-    auto const ep_size = [](endpoint const& p) -> std::size_t {
-        return p.fam == endpoint::family::v4 ? 7 : 19;
-    };
-    std::size_t n = 1 + e.id.size() + 8 + ep_size(e.public_endpoint) + 1;
-    for (auto const& p : e.private_endpoints)
-        n += ep_size(p);
-    return n;
-}
-
-std::vector<list_page> paginate(std::uint32_t version, std::vector<peer_entry> peers) {
-    constexpr std::size_t page_header = header_size + 4 + 2 + 2 + 1 + 8; // + the mac
-    std::vector<list_page> pages(1);
-    std::size_t size = page_header;
-    for (auto& e : peers) {
-        auto const n = encoded_size(e);
-        if (size + n > max_datagram || pages.back().peers.size() == 0xff) {
-            pages.emplace_back();
-            size = page_header;
-        }
-        size += n;
-        pages.back().peers.push_back(std::move(e));
-    }
-    for (std::size_t i = 0; i < pages.size(); ++i) {
-        pages[i].version = version;
-        pages[i].page = static_cast<std::uint16_t>(i);
-        pages[i].page_count = static_cast<std::uint16_t>(pages.size());
-    }
-    return pages;
-}
-
 boost::system::result<bytes, std::error_code> encode(message const& m) {
     writer w;
     w.u8(magic0);
@@ -297,14 +266,6 @@ boost::system::result<bytes, std::error_code> encode(message const& m) {
     w.u8(static_cast<std::uint8_t>(m.index() + 1));
     std::visit([&](auto const& body) { fields(w, body); }, m);
     return std::move(w).finish();
-}
-
-boost::system::result<bytes, std::error_code> mac_input(message const& m) {
-    auto out = encode(m);
-    if (!out)
-        return out;
-    out->resize(out->size() - 8);
-    return out;
 }
 
 std::uint8_t peek_type(std::span<std::uint8_t const> datagram) noexcept {

@@ -5,6 +5,7 @@
 // relay fallback. Datagrams, input lines and clock ticks in; datagrams to send and lines to
 // print out. See libs/common/PROTOCOL.md.
 
+#include <netlab/common/rendezvous_auth.hpp>
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
 
