@@ -31,25 +31,11 @@ void put_u64(std::vector<std::uint8_t>& v, std::uint64_t x) {
     store_u64(v.data() + v.size() - 8, x);
 }
 
-// A list page besides its entries: header, version, page, page count, entry count, mac.
-constexpr std::size_t list_page_overhead = wire::header_size + 4 + 2 + 2 + 1 + 8;
-// The largest entry: id of 32, IPv6 public endpoint, four IPv6 private ones.
-constexpr std::size_t max_entry_size = 1 + wire::max_id_length + 8 + 19 + 1 + 4 * 19;
-
 std::array<std::uint8_t, 17> address_key(wire::endpoint const& e) {
     std::array<std::uint8_t, 17> k{};
     k[0] = static_cast<std::uint8_t>(e.fam);
     std::copy(e.address.begin(), e.address.end(), k.begin() + 1);
     return k;
-}
-
-// The mac is the last 8 bytes of every signed message: computed over the bytes before it.
-void sign(wire::bytes& b, siphash_key const& key) {
-    if (b.size() < wire::header_size + 8)
-        return; // every signed type ends in a mac; a shorter one would be a bug, not a crash
-    auto const n = b.size() - 8;
-    auto const mac = siphash24(key, std::span{b.data(), n});
-    store_u64(b.data() + n, mac);
 }
 
 } // namespace
@@ -174,27 +160,16 @@ wire::peer_entry server_core::entry_for(client const& c, client const& recipient
 
 // ---- sending -------------------------------------------------------------------------------
 
-void server_core::send(actions& out, wire::endpoint const& to, wire::message const& m) {
-    auto bytes = wire::encode(m);
-    if (bytes) // only fails on a bug (every field was validated on the way in)
-        out.sends.push_back({to, std::move(*bytes), request_local_});
-}
-
 void server_core::send_signed(actions& out, client const& to, wire::message const& m) {
-    auto bytes = wire::encode(m);
-    if (!bytes)
-        return;
-    sign(*bytes, wire::server_mac_key(to.secret));
-    out.sends.push_back({to.public_endpoint, std::move(*bytes), to.local});
+    // Only fails on a bug (every field was validated on the way in).
+    if (auto bytes = wire::encode_signed(m, wire::server_mac_key(to.secret)))
+        out.sends.push_back({to.public_endpoint, std::move(*bytes), to.local});
 }
 
 void server_core::reply(actions& out, wire::endpoint const& to, siphash_key const& key,
                         wire::message const& m) {
-    auto bytes = wire::encode(m);
-    if (!bytes)
-        return;
-    sign(*bytes, key);
-    out.sends.push_back({to, std::move(*bytes), request_local_});
+    if (auto bytes = wire::encode_signed(m, key))
+        out.sends.push_back({to, std::move(*bytes), request_local_});
 }
 
 void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::reason why,
@@ -206,44 +181,15 @@ void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::
 void server_core::send_list(client const& recipient, actions& out) {
     // The hot path of a registration storm (a list of 100,000 is ~3,500 pages): pages are
     // assembled from each client's cached entry, only the pair key differs per recipient.
-    // Same bytes as wire::encode of wire::paginate's pages (the tests decode them).
-    auto const empty = wire::encode(wire::list_page{version_, 0, 1, {}, 0});
-    if (!empty)
-        return;
-    auto const head = empty->size() - 8; // without the mac
-    auto const count_at = head - 1;      // u8 n, after u16 page and u16 page count
-    auto const first = out.sends.size();
-    auto new_page = [&] {
-        auto const page = out.sends.size() - first;
-        auto& o = out.sends.emplace_back(outgoing{recipient.public_endpoint, {}, recipient.local});
-        o.data.reserve(wire::max_datagram);
-        o.data.assign(empty->begin(), empty->begin() + static_cast<std::ptrdiff_t>(head));
-        o.data[wire::header_size + 4] = static_cast<std::uint8_t>(page >> 8U);
-        o.data[wire::header_size + 5] = static_cast<std::uint8_t>(page & 0xffU);
-        return &o.data;
-    };
-    auto* page = new_page();
-    for (auto const& [id, c] : clients_) {
-        if (&c == &recipient || c.entry.empty())
-            continue;
-        if (page->size() + c.entry.size() + 8 > wire::max_datagram || (*page)[count_at] == 0xff)
-            page = new_page();
-        auto const at = page->size() + 1 + c.id.size(); // the pair key, after the id
-        page->insert(page->end(), c.entry.begin(), c.entry.end());
-        store_u64(page->data() + at, pair_key(c, recipient));
-        ++(*page)[count_at];
-    }
-    auto const pages = out.sends.size() - first;
-    auto const mac_key = wire::server_mac_key(recipient.secret);
-    for (auto i = first; i < out.sends.size(); ++i) {
-        auto& d = out.sends[i].data;
-        d[wire::header_size + 6] = static_cast<std::uint8_t>(pages >> 8U);
-        d[wire::header_size + 7] = static_cast<std::uint8_t>(pages & 0xffU);
-        d.resize(d.size() + 8);
-        sign(d, mac_key);
-    }
+    wire::list_builder list{version_};
+    for (auto const& [id, c] : clients_)
+        if (&c != &recipient)
+            list.add(c.entry, pair_key(c, recipient));
+    auto pages = std::move(list).finish(wire::server_mac_key(recipient.secret));
+    for (auto& page : pages)
+        out.sends.push_back({recipient.public_endpoint, std::move(page), recipient.local});
     ++stats_.lists;
-    stats_.list_pages += pages;
+    stats_.list_pages += pages.size();
 }
 
 void server_core::remove(client& c, actions& out, char const* verb) {
@@ -260,7 +206,7 @@ void server_core::remove(client& c, actions& out, char const* verb) {
 std::size_t server_core::list_pages() const noexcept {
     // An estimate (entries do not split across pages), close enough to choose between a list
     // and replaying notices.
-    return std::max(entry_bytes_ / (wire::max_datagram - list_page_overhead),
+    return std::max(entry_bytes_ / (wire::max_datagram - wire::list_page_overhead),
                     clients_.size() / 255) +
            1;
 }
@@ -268,15 +214,15 @@ std::size_t server_core::list_pages() const noexcept {
 void server_core::record_join(client& c) {
     ++version_;
     // Encoded once; each recipient's copy differs only in the pair key and the mac.
-    auto encoded = wire::encode(wire::peer_joined{version_, entry_for(c, c)});
-    if (!encoded)
-        encoded = wire::bytes{};    // a bug (fields were validated): no notice, no list entry
+    auto const peer = entry_for(c, c);
+    auto notice = wire::encode(wire::peer_joined{version_, peer});
+    auto entry = wire::encode_entry(peer);
     entry_bytes_ -= c.entry.size(); // a rebinding replaces the old entry
     c.entry.clear();
-    if (encoded->size() > wire::header_size + 4 + 8) // the entry: after the version, before the mac
-        c.entry.assign(encoded->begin() + wire::header_size + 4, encoded->end() - 8);
+    if (notice && entry) // else a bug (fields were validated): no notice, no list entry
+        c.entry = std::move(*entry);
     entry_bytes_ += c.entry.size();
-    log_.push_back({version_, c.id, c.secret, std::move(*encoded)});
+    log_.push_back({version_, c.id, c.secret, notice ? std::move(*notice) : wire::bytes{}});
     recorded();
 }
 
@@ -360,11 +306,10 @@ void server_core::catch_up(client& c, actions& out) {
             if (ch.notice.empty())
                 continue; // could not be encoded: a bug, not a reason to stop
             auto& o = out.sends.emplace_back(outgoing{c.public_endpoint, ch.notice, c.local});
-            if (ch.secret != 0) {
-                store_u64(o.data.data() + wire::peer_joined_pair_key_offset(ch.id),
-                          pair_key(ch.id, ch.secret, c.id, c.secret));
-            }
-            sign(o.data, mac_key);
+            if (ch.secret != 0)
+                wire::set_pair_key(o.data, wire::peer_joined_pair_key_offset(ch.id),
+                                   pair_key(ch.id, ch.secret, c.id, c.secret));
+            wire::sign(o.data, mac_key);
             ++stats_.notices;
         }
     }
@@ -472,8 +417,9 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
     // A list must fit the protocol's 65,535 pages (u16): with the largest entries that is
     // ~524,000 clients, below the default --max-clients.
     constexpr std::size_t max_list_bytes =
-        0xffff * (wire::max_datagram - list_page_overhead - max_entry_size);
-    if (clients_.size() >= options_.max_clients || entry_bytes_ + max_entry_size > max_list_bytes)
+        0xffff * (wire::max_datagram - wire::list_page_overhead - wire::max_entry_size);
+    if (clients_.size() >= options_.max_clients ||
+        entry_bytes_ + wire::max_entry_size > max_list_bytes)
         return refuse(out, from, wire::refused::reason::server_full, key);
 
     ++stats_.registrations;

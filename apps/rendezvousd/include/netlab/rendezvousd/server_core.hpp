@@ -132,7 +132,7 @@ private:
         token_bucket relay_bucket;
         std::uint32_t synced = 0; ///< the list version it has been told
         bool needs_list = true;   ///< owed the whole list (just joined, or asked to resync)
-        wire::bytes entry;        ///< its list entry, encoded, pair key zero: lists are memcpy
+        wire::bytes entry;        ///< wire::encode_entry of it: lists are assembled by copying
         // Clients in order of last refresh, oldest first: expiry looks only at the head.
         client* older = nullptr;
         client* newer = nullptr;
@@ -158,8 +158,6 @@ private:
     }
     wire::peer_entry entry_for(client const& c, client const& recipient) const;
 
-    /// Sends an unsigned reply to the current request's source.
-    void send(actions& out, wire::endpoint const& to, wire::message const& m);
     /// Sends `m` to a registered client, with its mac computed under the client's secret.
     void send_signed(actions& out, client const& to, wire::message const& m);
     /// Sends a direct reply signed with `key` (wire::reply_mac_key of the request).
