@@ -2,16 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <utility>
 
 namespace netlab::rendezvousd {
 namespace {
-
-// Domain separation: one server key, three unrelated uses.
-constexpr std::uint8_t cookie_domain = 'c';
-constexpr std::uint8_t secret_domain = 's';
-constexpr std::uint8_t pair_domain = 'p';
 
 // Buckets idle for this long hold a full burst again anyway: forgetting them changes nothing.
 constexpr std::chrono::seconds bucket_idle{10};
@@ -19,17 +13,6 @@ constexpr std::chrono::seconds min_resync_interval{1};
 // Changes kept for clients that lag: beyond this many, the whole list is cheaper anyway for
 // registries up to ~30,000 clients, and memory stays bounded (~1 MiB) during any storm.
 constexpr std::size_t max_log = 4096;
-
-// Big-endian, as every integer on the wire.
-void store_u64(std::uint8_t* at, std::uint64_t x) noexcept {
-    for (std::size_t i = 0; i < 8; ++i)
-        at[i] = static_cast<std::uint8_t>(x >> (56 - 8 * i));
-}
-
-void put_u64(std::vector<std::uint8_t>& v, std::uint64_t x) {
-    v.resize(v.size() + 8);
-    store_u64(v.data() + v.size() - 8, x);
-}
 
 std::array<std::uint8_t, 17> address_key(wire::endpoint const& e) {
     std::array<std::uint8_t, 17> k{};
@@ -51,7 +34,7 @@ server_core::address_hash::operator()(std::array<std::uint8_t, 17> const& a) con
 
 server_core::server_core(server_options options, siphash_key key)
     : options_{options}
-    , key_{key} {}
+    , keys_{key, options.cookie_period} {}
 
 // ---- the expiry queue --------------------------------------------------------------------
 
@@ -99,66 +82,15 @@ void server_core::on_timer(time_point now, actions& out) {
     pump(now, out);
 }
 
-// ---- keys, cookies, secrets ----------------------------------------------------------------
-
-std::uint64_t server_core::cookie_at(wire::endpoint const& from, std::int64_t epoch) const {
-    // On every register datagram: a fixed buffer, no allocation.
-    std::array<std::uint8_t, 1 + 8 + 1 + 16 + 2> in{};
-    in[0] = cookie_domain;
-    store_u64(in.data() + 1, static_cast<std::uint64_t>(epoch));
-    in[9] = static_cast<std::uint8_t>(from.fam);
-    std::copy(from.address.begin(), from.address.end(), in.begin() + 10);
-    in[26] = static_cast<std::uint8_t>(from.port >> 8U);
-    in[27] = static_cast<std::uint8_t>(from.port & 0xffU);
-    auto const c = siphash24(key_, in);
-    return c == 0 ? 1 : c; // 0 means "no cookie" on the wire
-}
+// ---- keys and sending ------------------------------------------------------------------------
 
 std::uint64_t server_core::cookie_for(wire::endpoint const& from, time_point now) const {
-    return cookie_at(from, now.time_since_epoch() / options_.cookie_period);
-}
-
-bool server_core::cookie_valid(wire::endpoint const& from, std::uint64_t cookie,
-                               time_point now) const {
-    if (cookie == 0)
-        return false;
-    auto const epoch = now.time_since_epoch() / options_.cookie_period;
-    return cookie == cookie_at(from, epoch) || cookie == cookie_at(from, epoch - 1);
-}
-
-std::uint64_t server_core::new_secret() {
-    std::vector<std::uint8_t> in{secret_domain};
-    put_u64(in, ++secret_counter_);
-    auto const s = siphash24(key_, in);
-    return s == 0 ? 1 : s; // 0 means "no secret" on the wire
-}
-
-std::uint64_t server_core::pair_key(std::string_view a_id, std::uint64_t a_secret,
-                                    std::string_view b_id, std::uint64_t b_secret) const {
-    // Once per recipient of every join: a fixed buffer, no allocation.
-    if (b_id < a_id) {
-        std::swap(a_id, b_id);
-        std::swap(a_secret, b_secret);
-    }
-    std::array<std::uint8_t, 1 + 2 * (1 + wire::max_id_length + 8)> in{};
-    std::size_t n = 0;
-    in[n++] = pair_domain;
-    for (auto const& [id, secret] : {std::pair{a_id, a_secret}, std::pair{b_id, b_secret}}) {
-        auto const len = std::min(id.size(), wire::max_id_length); // ids were validated
-        in[n++] = static_cast<std::uint8_t>(len);
-        std::memcpy(in.data() + n, id.data(), len);
-        n += len;
-        store_u64(in.data() + n, secret);
-        n += 8;
-    }
-    return siphash24(key_, std::span{in.data(), n});
+    return keys_.cookie_for(from, now);
 }
 
 wire::peer_entry server_core::entry_for(client const& c, client const& recipient) const {
     return wire::peer_entry{c.id, pair_key(c, recipient), c.public_endpoint, c.private_endpoints};
 }
-
-// ---- sending -------------------------------------------------------------------------------
 
 void server_core::send_signed(actions& out, client const& to, wire::message const& m) {
     // Only fails on a bug (every field was validated on the way in).
@@ -308,7 +240,7 @@ void server_core::catch_up(client& c, actions& out) {
             auto& o = out.sends.emplace_back(outgoing{c.public_endpoint, ch.notice, c.local});
             if (ch.secret != 0)
                 wire::set_pair_key(o.data, wire::peer_joined_pair_key_offset(ch.id),
-                                   pair_key(ch.id, ch.secret, c.id, c.secret));
+                                   keys_.pair_key(ch.id, ch.secret, c.id, c.secret));
             wire::sign(o.data, mac_key);
             ++stats_.notices;
         }
@@ -369,7 +301,7 @@ void server_core::on_datagram(wire::endpoint const& from, std::span<std::uint8_t
 
 void server_core::handle(wire::endpoint const& from, wire::register_request const& m,
                          time_point now, actions& out) {
-    if (!cookie_valid(from, m.cookie, now)) {
+    if (!keys_.cookie_valid(from, m.cookie, now)) {
         // Smaller than any register request: no amplification toward a forged source. Signed
         // with the request's secret (a client's nonce on first contact): unforgeable off-path.
         ++stats_.challenges;
@@ -428,7 +360,7 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
     c.id = m.id;
     c.public_endpoint = from;
     c.private_endpoints = m.private_endpoints;
-    c.secret = new_secret();
+    c.secret = keys_.new_secret();
     c.local = request_local_;
     c.last_seen = now;
     link_newest(c);

@@ -8,6 +8,7 @@
 #include <netlab/common/rendezvous_paging.hpp>
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
+#include <netlab/rendezvousd/server_keys.hpp>
 #include <netlab/rendezvousd/token_bucket.hpp>
 
 #include <chrono>
@@ -148,13 +149,8 @@ private:
                 actions& out);
     void handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now, actions& out);
 
-    bool cookie_valid(wire::endpoint const& from, std::uint64_t cookie, time_point now) const;
-    std::uint64_t cookie_at(wire::endpoint const& from, std::int64_t epoch) const;
-    std::uint64_t new_secret();
-    std::uint64_t pair_key(std::string_view a_id, std::uint64_t a_secret, std::string_view b_id,
-                           std::uint64_t b_secret) const;
     std::uint64_t pair_key(client const& a, client const& b) const {
-        return pair_key(a.id, a.secret, b.id, b.secret);
+        return keys_.pair_key(a.id, a.secret, b.id, b.secret);
     }
     wire::peer_entry entry_for(client const& c, client const& recipient) const;
 
@@ -197,8 +193,7 @@ private:
     void prune_buckets(time_point now);
 
     server_options options_;
-    siphash_key key_;
-    std::uint64_t secret_counter_ = 0;
+    server_keys keys_;
     std::uint32_t version_ = 0;
     std::unordered_map<std::string, client> clients_;
     client* oldest_ = nullptr;
