@@ -61,13 +61,10 @@ std::optional<time_point> server_core::next_deadline() const {
         return std::nullopt;
     auto deadline = oldest_->last_seen + options_.expiry;
     if (lagging_ > 0 && !notices_held_) {
-        // When the notice budget has a token again (now, if it has one).
-        auto at = notice_refill_;
-        // Rounded up: a deadline a hair early would find the budget a hair short, and the
-        // timer would fire again at once, for nothing, until the clock moves on.
-        if (options_.notice_rate > 0 && notice_tokens_ < 1)
-            at += std::chrono::ceil<clock::duration>(
-                std::chrono::duration<double>{(1 - notice_tokens_) / options_.notice_rate});
+        // When the notice budget has a token again (now, if it has one), rounded up: a
+        // deadline a hair early would fire the timer again and again, for nothing.
+        auto const at = options_.notice_rate > 0 ? notice_budget_.next_token(options_.notice_rate)
+                                                 : notice_budget_.last_use();
         deadline = std::min(deadline, at);
     }
     return deadline;
@@ -181,23 +178,15 @@ void server_core::pump(time_point now, actions& out) {
     if (lagging_ == 0 || notices_held_)
         return;
     auto const rate = options_.notice_rate;
-    if (rate > 0) {
-        // A second's worth saved up, and at least one datagram (a rate below 1/s is valid).
-        auto const burst = std::max(rate, 1.0);
-        if (notice_refill_ == time_point{}) {
-            notice_tokens_ = burst;
-        } else {
-            std::chrono::duration<double> const dt = now - notice_refill_;
-            notice_tokens_ = std::min(burst, notice_tokens_ + std::max(0.0, dt.count()) * rate);
-        }
-        notice_refill_ = now;
-    }
+    if (rate > 0)
+        notice_budget_.refill(rate, rate, now); // a second's worth saved up
     auto const start = out.sends.size();
     auto const slice = std::max<std::size_t>(1, options_.max_sends_per_call); // 0 would spin
     std::size_t idle = 0;
     // Each pass over the clients visits every one that lags; clients that refresh meanwhile
     // move to the far end of the expiry order, ahead of the cursor, so none is skipped.
-    while (lagging_ > 0 && out.sends.size() - start < slice && (rate <= 0 || notice_tokens_ >= 1)) {
+    while (lagging_ > 0 && out.sends.size() - start < slice &&
+           (rate <= 0 || notice_budget_.tokens() >= 1)) {
         if (sweep_ == nullptr)
             sweep_ = oldest_;
         client& c = *sweep_;
@@ -212,7 +201,7 @@ void server_core::pump(time_point now, actions& out) {
         idle = 0;
         auto const before = out.sends.size();
         catch_up(c, out);
-        notice_tokens_ -= static_cast<double>(out.sends.size() - before);
+        notice_budget_.spend(static_cast<double>(out.sends.size() - before));
     }
 }
 

@@ -206,8 +206,7 @@ private:
     std::size_t lagging_ = 0;     ///< clients with synced != version_ or needs_list
     std::size_t entry_bytes_ = 0; ///< all entries' sizes: what a list costs
     client* sweep_ = nullptr;     ///< where the pump goes on (in expiry order); null: oldest
-    double notice_tokens_ = 0;    ///< may go negative: one client's list is sent whole
-    time_point notice_refill_{};
+    token_bucket notice_budget_;  ///< may go negative: one client's list is sent whole
     bool notices_held_ = false;
     time_point last_prune_{};
     server_stats stats_;
