@@ -444,34 +444,7 @@ void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, t
 }
 
 std::string server_core::stats_line() const {
-    auto const& s = stats_;
-    std::string line = "stats clients=" + std::to_string(clients_.size());
-    auto const add = [&](char const* name, std::uint64_t v) {
-        line += ' ';
-        line += name;
-        line += '=';
-        line += std::to_string(v);
-    };
-    add("version", version_);
-    add("received", s.received);
-    add("malformed", s.malformed);
-    add("rate_limited", s.rate_limited);
-    add("unexpected", s.unexpected);
-    add("challenges", s.challenges);
-    add("registrations", s.registrations);
-    add("refreshes", s.refreshes);
-    add("rebindings", s.rebindings);
-    add("refused", s.refused);
-    add("expired", s.expired);
-    add("deregistered", s.deregistered);
-    add("resyncs", s.resyncs);
-    add("lagging", lagging_);
-    add("notices", s.notices);
-    add("lists", s.lists);
-    add("list_pages", s.list_pages);
-    add("relayed", s.relayed);
-    add("relay_dropped", s.relay_dropped);
-    return line;
+    return rendezvousd::stats_line(stats_, {clients_.size(), version_, lagging_});
 }
 
 } // namespace netlab::rendezvousd

@@ -9,6 +9,7 @@
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
 #include <netlab/rendezvousd/server_keys.hpp>
+#include <netlab/rendezvousd/server_stats.hpp>
 #include <netlab/rendezvousd/token_bucket.hpp>
 
 #include <chrono>
@@ -44,27 +45,6 @@ struct server_options {
     /// At most this many datagrams come out of one call (plus at most one client's list): a
     /// fan-out to a large registry goes on at on_timer, letting other datagrams in between.
     std::size_t max_sends_per_call = 4096;
-};
-
-/// Counters for the stats line.
-struct server_stats {
-    std::uint64_t received = 0;
-    std::uint64_t malformed = 0;
-    std::uint64_t rate_limited = 0;
-    std::uint64_t unexpected = 0; ///< well-formed but not meant for a server (probes, chats)
-    std::uint64_t challenges = 0;
-    std::uint64_t registrations = 0;
-    std::uint64_t refreshes = 0;
-    std::uint64_t rebindings = 0;
-    std::uint64_t refused = 0;
-    std::uint64_t expired = 0;
-    std::uint64_t deregistered = 0;
-    std::uint64_t resyncs = 0;
-    std::uint64_t notices = 0; ///< join/leave notices sent
-    std::uint64_t lists = 0;   ///< whole lists sent (on joining, resync, or when cheaper)
-    std::uint64_t list_pages = 0;
-    std::uint64_t relayed = 0;
-    std::uint64_t relay_dropped = 0;
 };
 
 /// Which of the host's addresses a datagram arrived on, as the I/O layer numbers them (0:
