@@ -290,51 +290,55 @@ void server_core::on_datagram(wire::endpoint const& from, std::span<std::uint8_t
 
 void server_core::handle(wire::endpoint const& from, wire::register_request const& m,
                          time_point now, actions& out) {
+    auto const key = wire::reply_mac_key(m.secret, m.cookie);
     if (!keys_.cookie_valid(from, m.cookie, now)) {
         // Smaller than any register request: no amplification toward a forged source. Signed
         // with the request's secret (a client's nonce on first contact): unforgeable off-path.
         ++stats_.challenges;
-        reply(out, from, wire::reply_mac_key(m.secret, m.cookie),
-              wire::challenge{cookie_for(from, now)});
+        reply(out, from, key, wire::challenge{cookie_for(from, now)});
         return;
     }
     // From here on the source has proved it receives at `from`.
-    auto const key = wire::reply_mac_key(m.secret, m.cookie);
     auto const it = clients_.find(m.id);
     if (it != clients_.end()) {
         client& c = it->second;
-        bool const same_secret = m.secret != 0 && m.secret == c.secret;
-        if (!same_secret && c.public_endpoint != from)
+        if (m.secret != 0 && m.secret == c.secret)
+            return refresh(c, from, m, now, key, out);
+        if (c.public_endpoint != from)
             return refuse(out, from, wire::refused::reason::id_taken, key);
-        if (same_secret) {
-            ++stats_.refreshes;
-            c.last_seen = now;
-            c.local = request_local_; // the host's addresses can change too
-            unlink(c);
-            link_newest(c);
-            if (c.public_endpoint != from || c.private_endpoints != m.private_endpoints) {
-                // NAT rebinding (or new interfaces): the peers must learn the new endpoints.
-                ++stats_.rebindings;
-                c.public_endpoint = from;
-                c.private_endpoints = m.private_endpoints;
-                out.lines.push_back(c.id + " " + from.to_string());
-                record_join(c);
-                // It is owed a list now (its own change): the latest version, so that it
-                // asks again if that list is lost.
-                c.needs_list = true;
-            }
-            // The version it was brought to, not the latest: a client that the paced fan-out
-            // has not reached yet has missed nothing and must not resync (a whole list instead
-            // of a notice or two). One it is owed a list for gets the latest: if the list is
-            // lost, it asks again.
-            reply(out, from, key,
-                  wire::register_ack{c.secret, from, c.needs_list ? version_ : c.synced});
-            return;
-        }
         // The same public endpoint without the secret: the client restarted. Its old
         // registration goes; the new one is announced like any newcomer.
         remove(c, out, "deregistered");
     }
+    enroll(from, m, now, key, out);
+}
+
+void server_core::refresh(client& c, wire::endpoint const& from, wire::register_request const& m,
+                          time_point now, siphash_key const& key, actions& out) {
+    ++stats_.refreshes;
+    c.last_seen = now;
+    c.local = request_local_; // the host's addresses can change too
+    unlink(c);
+    link_newest(c);
+    if (c.public_endpoint != from || c.private_endpoints != m.private_endpoints) {
+        // NAT rebinding (or new interfaces): the peers must learn the new endpoints.
+        ++stats_.rebindings;
+        c.public_endpoint = from;
+        c.private_endpoints = m.private_endpoints;
+        out.lines.push_back(c.id + " " + from.to_string());
+        record_join(c);
+        // It is owed a list now (its own change): the latest version, so that it asks again
+        // if that list is lost.
+        c.needs_list = true;
+    }
+    // The version it was brought to, not the latest: a client that the paced fan-out has not
+    // reached yet has missed nothing and must not resync (a whole list instead of a notice or
+    // two). One it is owed a list for gets the latest: if the list is lost, it asks again.
+    reply(out, from, key, wire::register_ack{c.secret, from, c.needs_list ? version_ : c.synced});
+}
+
+void server_core::enroll(wire::endpoint const& from, wire::register_request const& m,
+                         time_point now, siphash_key const& key, actions& out) {
     // A list must fit the protocol's 65,535 pages (u16): with the largest entries that is
     // ~524,000 clients, below the default --max-clients.
     constexpr std::size_t max_list_bytes =
@@ -398,49 +402,41 @@ server_core::client* server_core::verified_sender(wire::endpoint const& from, st
     return &it->second;
 }
 
-server_core::client* server_core::relay_sender(wire::endpoint const& from, std::string const& id,
-                                               std::uint64_t secret, time_point now, actions& out) {
-    auto* const sender = verified_sender(from, id, secret);
+template <class Relay>
+server_core::relay_route server_core::route(wire::endpoint const& from, Relay const& m,
+                                            time_point now, actions& out) {
+    auto* const sender = verified_sender(from, m.from, m.secret);
     if (sender == nullptr) {
-        refuse(out, from, wire::refused::reason::not_registered, wire::reply_mac_key(secret, 0));
-        return nullptr;
+        refuse(out, from, wire::refused::reason::not_registered, wire::reply_mac_key(m.secret, 0));
+        return {};
     }
     if (!sender->relay_bucket.take(options_.relay_rate, 2 * options_.relay_rate, now)) {
         ++stats_.relay_dropped;
-        return nullptr;
+        return {};
     }
-    return sender;
-}
-
-server_core::client* server_core::relay_target(client const& sender, std::string const& id) {
-    auto const it = clients_.find(id);
-    if (it == clients_.end() || &it->second == &sender) {
+    auto const it = clients_.find(m.to);
+    if (it == clients_.end() || &it->second == sender) {
         ++stats_.relay_dropped;
-        return nullptr;
+        return {sender, nullptr};
     }
     ++stats_.relayed;
-    return &it->second;
+    return {sender, &it->second};
 }
 
 void server_core::handle(wire::endpoint const& from, wire::relay_chat const& m, time_point now,
                          actions& out) {
-    auto* const sender = relay_sender(from, m.from, m.secret, now, out);
-    if (sender == nullptr)
-        return;
-    if (auto* const target = relay_target(*sender, m.to))
-        send_signed(out, *target, wire::relayed_chat{m.from, m.message_id, m.text});
-    else
-        send_signed(out, *sender, wire::relay_failed{m.to, m.message_id});
+    auto const r = route(from, m, now, out);
+    if (r.target != nullptr)
+        send_signed(out, *r.target, wire::relayed_chat{m.from, m.message_id, m.text});
+    else if (r.sender != nullptr)
+        send_signed(out, *r.sender, wire::relay_failed{m.to, m.message_id});
 }
 
 void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now,
                          actions& out) {
-    auto* const sender = relay_sender(from, m.from, m.secret, now, out);
-    if (sender == nullptr)
-        return;
     // A lost ack costs a retransmission of the chat, not a report: no relay_failed here.
-    if (auto* const target = relay_target(*sender, m.to))
-        send_signed(out, *target, wire::relayed_ack{m.from, m.message_id});
+    if (auto const r = route(from, m, now, out); r.target != nullptr)
+        send_signed(out, *r.target, wire::relayed_ack{m.from, m.message_id});
 }
 
 std::string server_core::stats_line() const {

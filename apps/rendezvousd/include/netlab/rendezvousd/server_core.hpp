@@ -129,6 +129,12 @@ private:
                 actions& out);
     void handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now, actions& out);
 
+    /// A register with a valid cookie of a live id with its secret: a refresh.
+    void refresh(client& c, wire::endpoint const& from, wire::register_request const& m,
+                 time_point now, siphash_key const& key, actions& out);
+    /// A register with a valid cookie of an id not registered (any more).
+    void enroll(wire::endpoint const& from, wire::register_request const& m, time_point now,
+                siphash_key const& key, actions& out);
     std::uint64_t pair_key(client const& a, client const& b) const {
         return keys_.pair_key(a.id, a.secret, b.id, b.secret);
     }
@@ -161,11 +167,14 @@ private:
     /// The sender of a relay request, if its secret and source address check out.
     client* verified_sender(wire::endpoint const& from, std::string const& id,
                             std::uint64_t secret);
-    /// The verified, not rate-limited sender of a relay request; else refused or counted.
-    client* relay_sender(wire::endpoint const& from, std::string const& id, std::uint64_t secret,
-                         time_point now, actions& out);
-    /// The registered client a relay goes to (not the sender), counted either way.
-    client* relay_target(client const& sender, std::string const& id);
+    struct relay_route {
+        client* sender = nullptr; ///< verified and not rate-limited
+        client* target = nullptr; ///< registered, not the sender
+    };
+    /// Where a relay request goes: no sender (refused or counted), or a sender and, when the
+    /// target can be reached, a target (counted either way).
+    template <class Relay>
+    relay_route route(wire::endpoint const& from, Relay const& m, time_point now, actions& out);
 
     void link_newest(client& c);
     void unlink(client& c);
