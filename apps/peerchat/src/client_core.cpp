@@ -18,16 +18,6 @@ constexpr milliseconds punch_grace{1000};
 // Registers sent to one server address (at 0, 1 s) before the next address is tried.
 constexpr int tries_per_server = 2;
 
-siphash_key mac_key(std::uint64_t pair_key) {
-    return {pair_key, 0};
-}
-
-template <class M>
-std::uint64_t compute_mac(std::uint64_t pair_key, M const& m) {
-    auto const input = wire::mac_input(m);
-    return input ? siphash24(mac_key(pair_key), *input) : 0;
-}
-
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
         s.remove_prefix(1);
@@ -84,18 +74,15 @@ void client_core::send(actions& out, wire::endpoint const& to, wire::message con
         out.sends.push_back({to, std::move(*bytes)});
 }
 
-void client_core::send_mac(actions& out, wire::endpoint const& to, peer const& p, wire::message m) {
-    std::visit(
-        [&](auto& body) {
-            if constexpr (requires { body.mac; })
-                body.mac = compute_mac(p.entry.pair_key, wire::message{body});
-        },
-        m);
-    send(out, to, m);
+void client_core::send_mac(actions& out, wire::endpoint const& to, peer const& p,
+                           wire::message const& m) {
+    if (auto bytes = wire::encode_signed(m, wire::peer_mac_key(p.entry.pair_key)))
+        out.sends.push_back({to, std::move(*bytes)});
 }
 
 bool client_core::mac_ok(peer const& p, wire::message const& m, std::uint64_t mac) const {
-    return compute_mac(p.entry.pair_key, m) == mac;
+    auto const input = wire::mac_input(m);
+    return input && siphash24(wire::peer_mac_key(p.entry.pair_key), *input) == mac;
 }
 
 void client_core::send_register(actions& out) {

@@ -133,7 +133,7 @@ private:
     };
 
     void send(actions& out, wire::endpoint const& to, wire::message const& m);
-    void send_mac(actions& out, wire::endpoint const& to, peer const& p, wire::message m);
+    void send_mac(actions& out, wire::endpoint const& to, peer const& p, wire::message const& m);
     bool mac_ok(peer const& p, wire::message const& m, std::uint64_t mac) const;
     std::uint64_t next_random();
 
