@@ -7,9 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -221,21 +218,6 @@ TEST(RendezvousWire, RepliesToUnverifiedSourcesAreSmallerThanTheirRequests) {
     EXPECT_LE(size(rv::challenge{}), smallest_register);
     EXPECT_LE(size(rv::refused{}), size(rv::deregister_request{"a", 0}));
     EXPECT_LE(size(rv::deregister_ack{}), size(rv::deregister_request{"a", 0}));
-}
-
-// NETLAB_WRITE_CORPUS=<dir> refreshes the fuzz seed corpus from the samples above.
-TEST(RendezvousWire, WritesTheFuzzCorpusWhenAsked) {
-    char const* const dir = std::getenv("NETLAB_WRITE_CORPUS");
-    if (dir == nullptr)
-        GTEST_SKIP() << "NETLAB_WRITE_CORPUS not set";
-    std::size_t i = 0;
-    for (auto const& m : samples()) {
-        auto const bytes = rv::encode(m).value();
-        std::ofstream out{std::filesystem::path{dir} / ("sample-" + std::to_string(i++)),
-                          std::ios::binary};
-        out.write(reinterpret_cast<char const*>(bytes.data()),
-                  static_cast<std::streamsize>(bytes.size()));
-    }
 }
 
 // Reference vector from the SipHash paper (appendix A): key 00..0f, message 00..0e.
