@@ -8,8 +8,8 @@
 # timers below. Deadlines are generous: they cost nothing when things work, and ASan builds on
 # a loaded 2-core CI machine are slow.
 set -euo pipefail
-# shellcheck source=../lib.bash
-source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../lib.bash"
+# shellcheck source=../../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../../lib.bash"
 rdv=$(realpath "$1") pc=$(realpath "$2")
 # shellcheck source=../../../scripts/lib/nat-loss.bash
 source "${NL_LIB:?run this under scripts/nat-lab}/nat-loss.bash"
