@@ -4,8 +4,6 @@
 // to send, lines to print, when to call on_timer next). The registry lives here; the caller
 // owns the socket, the timer and the strand. See libs/common/PROTOCOL.md for the protocol.
 
-#include <netlab/common/rendezvous_auth.hpp>
-#include <netlab/common/rendezvous_paging.hpp>
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
 #include <netlab/rendezvousd/server_keys.hpp>
@@ -17,7 +15,6 @@
 #include <deque>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
