@@ -20,9 +20,10 @@
 
 namespace netlab::rendezvous::detail {
 
-// The composite field types, defined once for both directions in terms of the primitives.
+// What writer and reader share: the first error, range checks, and the composite field types
+// in terms of the primitives.
 template <class Io>
-class composite_fields {
+class field_codec {
 public:
     /// `endpoints`: u8 count 0..max_private_endpoints, then that many endpoints.
     template <class Endpoints>
@@ -47,11 +48,25 @@ public:
             entry(e);
     }
 
+    /// A range check of fields already written or read.
+    void check(bool in_range) {
+        if (!in_range)
+            fail(errc::bad_field);
+    }
+    void fail(errc e) {
+        if (!error_)
+            error_ = e;
+    }
+    bool ok() const noexcept { return !error_; }
+
+protected:
+    std::optional<errc> error_;
+
 private:
     Io& self() { return static_cast<Io&>(*this); }
 };
 
-class writer : public composite_fields<writer> {
+class writer : public field_codec<writer> {
 public:
     void u8(std::uint8_t v) { out_.push_back(v); }
     void u16(std::uint16_t v) {
@@ -99,15 +114,6 @@ public:
             return fail(errc::bad_field);
         u8(static_cast<std::uint8_t>(v.size()));
     }
-    /// A range check of fields already written.
-    void check(bool in_range) {
-        if (!in_range)
-            fail(errc::bad_field);
-    }
-    void fail(errc e) {
-        if (!error_)
-            error_ = e;
-    }
     boost::system::result<bytes, std::error_code> finish() && {
         if (error_)
             return make_error_code(*error_);
@@ -118,10 +124,9 @@ public:
 
 private:
     bytes out_;
-    std::optional<errc> error_;
 };
 
-class reader : public composite_fields<reader> {
+class reader : public field_codec<reader> {
 public:
     explicit reader(std::span<std::uint8_t const> in)
         : in_{in} {}
@@ -190,17 +195,7 @@ public:
         if (!error_)
             v.resize(n);
     }
-    /// A range check of fields already read.
-    void check(bool in_range) {
-        if (!in_range)
-            fail(errc::bad_field);
-    }
-    bool ok() const noexcept { return !error_; }
     std::size_t remaining() const noexcept { return in_.size() - pos_; }
-    void fail(errc e) {
-        if (!error_)
-            error_ = e;
-    }
     std::error_code error() const { return make_error_code(error_.value_or(errc::truncated)); }
 
 private:
@@ -223,7 +218,6 @@ private:
 
     std::span<std::uint8_t const> in_;
     std::size_t pos_ = 0;
-    std::optional<errc> error_;
 };
 
 } // namespace netlab::rendezvous::detail
