@@ -65,8 +65,6 @@ void peer_paths::upsert(wire::peer_entry const& announced, time_point now) {
 void peer_paths::replace(std::vector<wire::peer_entry> const& entries, time_point now) {
     std::set<std::string> present;
     for (auto const& e : entries) {
-        if (e.id == options_.id)
-            continue;
         present.insert(e.id);
         upsert(e, now);
     }
