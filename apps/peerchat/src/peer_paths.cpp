@@ -191,27 +191,7 @@ time_point peer_paths::next_deadline(time_point t) const {
 
 // ---- receiving -----------------------------------------------------------------------------
 
-bool peer_paths::receive(wire::endpoint const& from, std::span<std::uint8_t const> datagram,
-                         wire::message const& m, time_point now, splitmix64& rng, actions& out) {
-    return std::visit(
-        [&](auto const& msg) {
-            using T = std::decay_t<decltype(msg)>;
-            if constexpr (is_peer_message<T>) {
-                if (msg.to != options_.id)
-                    return false;
-                auto const it = peers_.find(msg.from);
-                if (it == peers_.end() ||
-                    !wire::verify(datagram, wire::peer_mac_key(it->second.entry.pair_key)))
-                    return false; // unknown sender or forged: not a word of it is believed
-                peer& p = it->second;
-                return on_authentic(p, candidate_for(p, from), from, msg, now, rng, out);
-            } else {
-                return false;
-            }
-        },
-        m);
-}
-
+// Defined before the generic lambda that calls it: clang 14 does not instantiate it otherwise.
 template <class M>
 bool peer_paths::on_authentic(peer& p, candidate& c, wire::endpoint const& from, M const& m,
                               time_point now, splitmix64& rng, actions& out) {
@@ -244,6 +224,27 @@ bool peer_paths::on_authentic(peer& p, candidate& c, wire::endpoint const& from,
     } else {
         return true; // a chat_ack
     }
+}
+
+bool peer_paths::receive(wire::endpoint const& from, std::span<std::uint8_t const> datagram,
+                         wire::message const& m, time_point now, splitmix64& rng, actions& out) {
+    return std::visit(
+        [&](auto const& msg) {
+            using T = std::decay_t<decltype(msg)>;
+            if constexpr (is_peer_message<T>) {
+                if (msg.to != options_.id)
+                    return false;
+                auto const it = peers_.find(msg.from);
+                if (it == peers_.end() ||
+                    !wire::verify(datagram, wire::peer_mac_key(it->second.entry.pair_key)))
+                    return false; // unknown sender or forged: not a word of it is believed
+                peer& p = it->second;
+                return on_authentic(p, candidate_for(p, from), from, msg, now, rng, out);
+            } else {
+                return false;
+            }
+        },
+        m);
 }
 
 // ---- introspection -------------------------------------------------------------------------

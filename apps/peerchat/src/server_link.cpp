@@ -159,6 +159,22 @@ bool server_link::authentic(std::span<std::uint8_t const> datagram, wire::messag
         m);
 }
 
+// Defined before the generic lambda that calls it: clang 14 does not instantiate it otherwise.
+template <class Notice>
+server_event server_link::on_notice(Notice const& m, time_point now, actions& out) {
+    auto const step = static_cast<std::int32_t>(m.version - version_);
+    if (static_cast<std::int32_t>(m.version - latest_version_) > 0)
+        latest_version_ = m.version;
+    if (!have_list_ || step <= 0)
+        return {}; // old news, or a full list is on its way
+    if (step > 1) {
+        request_resync(now, out);
+        return {};
+    }
+    version_ = m.version;
+    return m;
+}
+
 server_event server_link::on_datagram(std::size_t index, std::span<std::uint8_t const> datagram,
                                       wire::message const& m, time_point now, actions& out) {
     if (!authentic(datagram, m)) {
@@ -251,21 +267,6 @@ server_event server_link::on_list_page(wire::list_page const& m) {
     pages_.clear();
     resync_check_.reset();
     return list;
-}
-
-template <class Notice>
-server_event server_link::on_notice(Notice const& m, time_point now, actions& out) {
-    auto const step = static_cast<std::int32_t>(m.version - version_);
-    if (static_cast<std::int32_t>(m.version - latest_version_) > 0)
-        latest_version_ = m.version;
-    if (!have_list_ || step <= 0)
-        return {}; // old news, or a full list is on its way
-    if (step > 1) {
-        request_resync(now, out);
-        return {};
-    }
-    version_ = m.version;
-    return m;
 }
 
 } // namespace netlab::peerchat
