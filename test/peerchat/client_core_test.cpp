@@ -2,6 +2,8 @@
 
 #include "sim_net.hpp"
 
+#include <netlab/common/rendezvous_auth.hpp>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>

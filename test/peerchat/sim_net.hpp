@@ -138,6 +138,9 @@ public:
 
     std::size_t delivered = 0;
     std::size_t dropped = 0;
+    /// FNV-1a over every datagram put on the network (source, destination, bytes), in order:
+    /// pins what went over the wire (golden_test.cpp).
+    std::uint64_t wire_digest = 14695981039346656037ULL;
     /// Datagrams each host sent to each destination.
     std::map<std::pair<std::string, wire::endpoint>, std::size_t> sent;
 
@@ -226,11 +229,25 @@ private:
         return nullptr;
     }
 
+    void digest(packet const& p) {
+        auto const add = [this](std::span<std::uint8_t const> bytes) {
+            for (auto const b : bytes)
+                wire_digest = (wire_digest ^ b) * 1099511628211ULL;
+            wire_digest = (wire_digest ^ 0xffU) * 1099511628211ULL; // a separator
+        };
+        for (auto const* e : {&p.from, &p.to}) {
+            auto const s = e->to_string();
+            add(std::span{reinterpret_cast<std::uint8_t const*>(s.data()), s.size()});
+        }
+        add(p.data);
+    }
+
     void flush() {
         std::bernoulli_distribution lose{loss};
         for (int guard = 0; !queue_.empty() && guard < 1'000'000; ++guard) {
             auto p = std::move(queue_.front());
             queue_.pop_front();
+            digest(p);
             if (loss > 0 && lose(rng)) {
                 ++dropped;
                 continue;

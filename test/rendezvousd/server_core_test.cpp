@@ -1,3 +1,5 @@
+#include <netlab/common/rendezvous_auth.hpp>
+#include <netlab/common/rendezvous_paging.hpp>
 #include <netlab/rendezvousd/server_core.hpp>
 
 #include <gtest/gtest.h>

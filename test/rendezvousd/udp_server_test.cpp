@@ -5,13 +5,16 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -21,6 +24,22 @@ namespace rv = netlab::rendezvous;
 namespace rd = netlab::rendezvousd;
 using net::ip::udp;
 using namespace std::chrono_literals;
+
+// Runs `ioc` handler by handler until `done()` holds or `limit` has passed (a timer on the same
+// io_context): the test wakes on the event it waits for, never on a sleep.
+template <class Done>
+bool run_until(net::io_context& ioc, Done done, std::chrono::steady_clock::duration limit = 5s) {
+    bool timed_out = false;
+    net::steady_timer deadline{ioc, limit};
+    deadline.async_wait([&](boost::system::error_code ec) { timed_out = !ec; });
+    ioc.restart();
+    while (!done() && !timed_out && ioc.run_one() > 0) {
+    }
+    deadline.cancel();
+    ioc.restart();
+    ioc.poll(); // the cancelled wait completes while `timed_out` still exists
+    return done();
+}
 
 class UdpServer : public ::testing::Test {
 protected:
@@ -66,10 +85,7 @@ protected:
                                  });
         };
         next();
-        ioc.restart();
-        for (auto deadline = std::chrono::steady_clock::now() + 5s;
-             got.size() < count && std::chrono::steady_clock::now() < deadline;)
-            ioc.run_for(10ms);
+        run_until(ioc, [&] { return got.size() >= count; });
         s.cancel();
         ioc.restart();
         ioc.poll();
@@ -122,10 +138,7 @@ TEST_F(UdpServer, RegistersOverLoopbackAndExpires) {
     EXPECT_EQ(lines[0], "alice " + rv::to_wire(a.local_endpoint()).to_string());
 
     // Nothing more arrives; the real steady_timer expires alice after 300 ms.
-    auto const deadline = std::chrono::steady_clock::now() + 5s;
-    ioc.restart();
-    while (lines.size() < 2 && std::chrono::steady_clock::now() < deadline)
-        ioc.run_for(20ms);
+    run_until(ioc, [&] { return lines.size() >= 2; });
     ASSERT_EQ(lines.size(), 2U);
     EXPECT_EQ(lines[1], "alice is disappeared " + rv::to_wire(a.local_endpoint()).to_string());
 }
@@ -207,9 +220,9 @@ TEST_F(UdpServer, JunkIsCountedAndTheServerKeepsServing) {
     auto const r = exchange(a, rv::register_request{"alice", 0, 0, {}}, 1);
     ASSERT_EQ(r.size(), 1U);
     EXPECT_TRUE(std::holds_alternative<rv::challenge>(r[0]));
+    auto const before = lines.size();
     server->report_stats();
-    ioc.restart();
-    ioc.poll();
+    run_until(ioc, [&] { return lines.size() > before; });
     ASSERT_FALSE(lines.empty());
     EXPECT_NE(lines.back().find(" malformed=3 "), std::string::npos) << lines.back();
 }
@@ -257,16 +270,16 @@ TEST(Pktinfo, Ipv4SocketLearnsTheDestinationAndSendsFromIt) {
     reply.msg_iovlen = 1;
     rv::set_source(reply, control, udp::v4(), *local);
     ASSERT_EQ(::sendmsg(server.native_handle(), &reply, 0), 2);
-    client.non_blocking(true);
     std::array<char, 16> got{};
-    boost::system::error_code ec;
-    std::size_t n = 0;
-    for (int i = 0; i < 500; ++i) { // at most 5 s
-        n = client.receive(net::buffer(got), 0, ec);
-        if (ec != net::error::would_block)
-            break;
-        std::this_thread::sleep_for(10ms);
+    std::optional<std::pair<boost::system::error_code, std::size_t>> received;
+    client.async_receive(net::buffer(got), [&](boost::system::error_code ec, std::size_t n) {
+        received.emplace(ec, n);
+    });
+    if (!run_until(ioc, [&] { return received.has_value(); })) {
+        client.cancel();
+        run_until(ioc, [&] { return received.has_value(); }); // the handler refers to `got`
     }
+    auto const [ec, n] = received.value_or(std::pair{net::error::timed_out, std::size_t{0}});
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(std::string(got.data(), n), "hi");
 }

@@ -12,8 +12,8 @@
 // (refresh-sized datagrams) against an echo server.
 // Prints `key=value` lines.
 
+#include <netlab/common/rendezvous_auth.hpp>
 #include <netlab/common/rendezvous_wire.hpp>
-#include <netlab/common/siphash.hpp>
 #include <netlab/rendezvousd/server_core.hpp>
 
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -120,119 +121,136 @@ double seconds_since(steady::time_point t) {
     return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-int bench(client& c, std::size_t clients, double seconds, bool echo, bool join) {
-    constexpr std::size_t window = 128;
-    auto const id_of = [](std::size_t i) { return "client-" + std::to_string(i); };
+constexpr std::size_t window = 128;
 
-    if (echo) {
-        auto const probe = rv::encode(rv::register_request{id_of(0), 1, 1, {}}).value();
-        std::size_t sent = 0, got = 0;
-        auto const t0 = steady::now();
-        while (seconds_since(t0) < seconds) {
-            while (sent - got < window) {
-                c.send(probe);
-                ++sent;
-            }
-            if (c.receive(1000).empty())
-                sent = got; // lost: refill the window
-            else
-                ++got;
+std::string id_of(std::size_t i) {
+    std::string id{"client-"};
+    id.append(std::to_string(i)); // not "client-" + ...: g++ 12's false -Wrestrict
+    return id;
+}
+
+// The ceiling: refresh-sized datagrams against an echo server, a window in flight.
+int echo_rate(client& c, double seconds) {
+    auto const probe = rv::encode(rv::register_request{id_of(0), 1, 1, {}}).value();
+    std::size_t sent = 0, got = 0;
+    auto const t0 = steady::now();
+    while (seconds_since(t0) < seconds) {
+        while (sent - got < window) {
+            c.send(probe);
+            ++sent;
         }
-        std::printf("echo_per_s=%.0f\n", static_cast<double>(got) / seconds_since(t0));
-        return 0;
+        if (c.receive(1000).empty())
+            sent = got; // lost: refill the window
+        else
+            ++got;
     }
+    std::printf("echo_per_s=%.0f\n", static_cast<double>(got) / seconds_since(t0));
+    return 0;
+}
 
-    // The cookie for this socket's address.
+// The cookie for this socket's address; 0 when no challenge came.
+std::uint64_t fetch_cookie(client& c) {
     c.send(rv::encode(rv::register_request{id_of(0), 0, 0, {}}).value());
-    std::uint64_t cookie = 0;
-    while (cookie == 0) {
+    while (true) {
         auto const d = c.receive(2000);
         if (d.empty())
-            return std::fprintf(stderr, "no challenge from the server\n"), 1;
+            return 0;
         if (auto m = rv::decode(d); m && std::holds_alternative<rv::challenge>(*m))
-            cookie = std::get<rv::challenge>(*m).cookie;
+            return std::get<rv::challenge>(*m).cookie;
     }
+}
 
-    // Registrations, a window in flight. Each carries a nonce (idx + 1) in its secret field,
-    // as peerchat's do, so an ack is matched to its id by the reply mac, whatever order acks
-    // come in and however many are lost to a full socket buffer. A challenge means the cookie
-    // expired (a long storm): the new one is used for what is retransmitted after a second.
-    std::vector<std::uint64_t> secrets(clients, 0);
-    std::vector<std::uint64_t> used_cookie(clients, 0);
-    std::vector<steady::time_point> sent_at(clients);
-    std::vector<std::uint8_t> tries(clients, 0);
-    std::vector<std::size_t> outstanding;
-    std::size_t next = 0, acked = 0, failed = 0;
-    std::uint64_t notices = 0;
-    auto const send_register = [&](std::size_t i) {
-        c.send(rv::encode(rv::register_request{id_of(i), cookie, i + 1, {}}).value());
-        used_cookie[i] = cookie;
-        sent_at[i] = steady::now();
-        ++tries[i];
-    };
-    auto const t0 = steady::now();
-    while (acked + failed < clients) {
-        while (next < clients && outstanding.size() < window) {
-            send_register(next);
-            outstanding.push_back(next++);
+// Registrations, a window in flight. Each carries a nonce (idx + 1) in its secret field, as
+// peerchat's do, so an ack is matched to its id by the reply mac, whatever order acks come in
+// and however many are lost to a full socket buffer. A challenge means the cookie expired (a
+// long storm): the new one is used for what is retransmitted after a second.
+class registrar {
+public:
+    registrar(client& c, std::size_t clients, std::uint64_t cookie)
+        : c_{c}
+        , clients_{clients}
+        , cookie_{cookie}
+        , secrets_(clients, 0)
+        , used_cookie_(clients, 0)
+        , sent_at_(clients)
+        , tries_(clients, 0) {}
+
+    void run() {
+        while (acked_ + failed_ < clients_) {
+            while (next_ < clients_ && outstanding_.size() < window) {
+                send(next_);
+                outstanding_.push_back(next_++);
+            }
+            on_datagram(c_.receive(100));
+            retransmit(steady::now());
         }
-        auto const d = c.receive(100);
+    }
+    std::vector<std::uint64_t> const& secrets() const { return secrets_; } ///< 0: never acked
+    std::uint64_t cookie() const { return cookie_; }
+    std::size_t acked() const { return acked_; }
+    std::uint64_t notices() const { return notices_; }
+
+private:
+    void send(std::size_t i) {
+        c_.send(rv::encode(rv::register_request{id_of(i), cookie_, i + 1, {}}).value());
+        used_cookie_[i] = cookie_;
+        sent_at_[i] = steady::now();
+        ++tries_[i];
+    }
+    void on_datagram(std::span<std::uint8_t const> d) {
         auto const type = d.empty() ? 0 : rv::peek_type(d);
-        // Only challenges and acks are decoded: lists and notices must drain as fast as they come.
+        // Only challenges and acks are decoded: lists and notices must drain as fast as they
+        // come.
         if (type == 2) {
             if (auto const m = rv::decode(d); m && std::holds_alternative<rv::challenge>(*m))
-                cookie = std::get<rv::challenge>(*m).cookie;
+                cookie_ = std::get<rv::challenge>(*m).cookie;
         } else if (type == 3) {
             auto const m = rv::decode(d);
             if (!m || !std::holds_alternative<rv::register_ack>(*m))
-                continue;
-            auto const& ack = std::get<rv::register_ack>(*m);
-            auto const input = rv::mac_input(*m).value();
-            auto const it = std::find_if(outstanding.begin(), outstanding.end(), [&](auto i) {
-                return netlab::siphash24(rv::reply_mac_key(i + 1, used_cookie[i]), input) ==
-                       ack.mac;
+                return;
+            auto const it = std::find_if(outstanding_.begin(), outstanding_.end(), [&](auto i) {
+                return rv::verify(d, rv::reply_mac_key(i + 1, used_cookie_[i]));
             });
-            if (it == outstanding.end())
-                continue; // a late duplicate
-            secrets[*it] = ack.secret;
-            ++acked;
-            outstanding.erase(it);
+            if (it == outstanding_.end())
+                return; // a late duplicate
+            secrets_[*it] = std::get<rv::register_ack>(*m).secret;
+            ++acked_;
+            outstanding_.erase(it);
         } else if (type != 0) {
-            ++notices;
+            ++notices_;
         }
-        auto const now = steady::now();
-        for (std::size_t k = 0; k < outstanding.size();) {
-            auto const i = outstanding[k];
-            if (now - sent_at[i] < std::chrono::seconds{1}) {
+    }
+    void retransmit(steady::time_point now) {
+        for (std::size_t k = 0; k < outstanding_.size();) {
+            auto const i = outstanding_[k];
+            if (now - sent_at_[i] < std::chrono::seconds{1}) {
                 ++k;
-            } else if (tries[i] < 5) {
-                send_register(i);
+            } else if (tries_[i] < 5) {
+                send(i);
                 ++k;
             } else {
-                ++failed;
-                outstanding.erase(outstanding.begin() + static_cast<std::ptrdiff_t>(k));
+                ++failed_;
+                outstanding_.erase(outstanding_.begin() + static_cast<std::ptrdiff_t>(k));
             }
         }
     }
-    double const reg_time = seconds_since(t0);
-    auto const settle = steady::now();
-    while (seconds_since(settle) < (join ? 60 : 1) && !c.receive(1000).empty())
-        ++notices; // the fan-out still in flight
-    std::printf("settle_s=%.1f\n", seconds_since(settle));
-    std::printf("registrations=%zu\nregistrations_acked=%zu\nregistrations_per_s=%.0f\n"
-                "notices_received=%llu\n",
-                clients, acked, static_cast<double>(clients) / reg_time,
-                static_cast<unsigned long long>(notices));
 
-    // Refreshes: the steady state of a busy server. (Registered with the cookie of the
-    // registration phase's end: valid for at least another minute.)
-    std::vector<rv::bytes> refresh;
-    for (std::size_t i = 0; i < clients; ++i)
-        if (secrets[i] != 0)
-            refresh.push_back(
-                rv::encode(rv::register_request{id_of(i), cookie, secrets[i], {}}).value());
-    if (refresh.empty())
-        return std::fprintf(stderr, "no registration was acknowledged\n"), 1;
+    client& c_;
+    std::size_t clients_;
+    std::uint64_t cookie_;
+    std::vector<std::uint64_t> secrets_;
+    std::vector<std::uint64_t> used_cookie_;
+    std::vector<steady::time_point> sent_at_;
+    std::vector<std::uint8_t> tries_;
+    std::vector<std::size_t> outstanding_;
+    std::size_t next_ = 0, acked_ = 0, failed_ = 0;
+    std::uint64_t notices_ = 0;
+};
+
+// Refreshes: the steady state of a busy server. (Registered with the cookie of the
+// registration phase's end: valid for at least another minute.) The replies that are neither
+// acks nor lists and notices: a secret did not match.
+std::size_t refresh_rate(client& c, std::vector<rv::bytes> const& refresh, double seconds) {
     std::size_t sent = 0, got = 0, wrong = 0;
     auto const t1 = steady::now();
     while (seconds_since(t1) < seconds) {
@@ -251,12 +269,11 @@ int bench(client& c, std::size_t clients, double seconds, bool echo, bool join) 
     }
     std::printf("refreshes_per_s=%.0f\nrefresh_other_replies=%zu\n",
                 static_cast<double>(got) / seconds_since(t1), wrong);
-    if (!join)
-        return wrong == 0 && acked > 0 ? 0 : 1;
-    while (!c.receive(500).empty()) {
-    }
+    return wrong;
+}
 
-    // One more join: how long until every registered client was told.
+// One more join: how long until every registered client was told.
+void join_fanout(client& c, std::size_t clients, std::uint64_t cookie) {
     std::size_t joined = 0;
     auto const t2 = steady::now();
     auto last_notice = t2;
@@ -272,7 +289,43 @@ int bench(client& c, std::size_t clients, double seconds, bool echo, bool join) 
     }
     std::printf("join_fanout=%zu\njoin_fanout_ms=%.1f\n", joined,
                 std::chrono::duration<double, std::milli>(last_notice - t2).count());
-    return wrong == 0 && acked > 0 ? 0 : 1;
+}
+
+int bench(client& c, std::size_t clients, double seconds, bool echo, bool join) {
+    if (echo)
+        return echo_rate(c, seconds);
+    auto const cookie = fetch_cookie(c);
+    if (cookie == 0)
+        return std::fprintf(stderr, "no challenge from the server\n"), 1;
+
+    registrar r{c, clients, cookie};
+    auto const t0 = steady::now();
+    r.run();
+    double const reg_time = seconds_since(t0);
+    auto notices = r.notices();
+    auto const settle = steady::now();
+    while (seconds_since(settle) < (join ? 60 : 1) && !c.receive(1000).empty())
+        ++notices; // the fan-out still in flight
+    std::printf("settle_s=%.1f\n", seconds_since(settle));
+    std::printf("registrations=%zu\nregistrations_acked=%zu\nregistrations_per_s=%.0f\n"
+                "notices_received=%llu\n",
+                clients, r.acked(), static_cast<double>(clients) / reg_time,
+                static_cast<unsigned long long>(notices));
+
+    std::vector<rv::bytes> refresh;
+    for (std::size_t i = 0; i < clients; ++i)
+        if (r.secrets()[i] != 0)
+            refresh.push_back(
+                rv::encode(rv::register_request{id_of(i), r.cookie(), r.secrets()[i], {}}).value());
+    if (refresh.empty())
+        return std::fprintf(stderr, "no registration was acknowledged\n"), 1;
+    auto const wrong = refresh_rate(c, refresh, seconds);
+    if (join) {
+        while (!c.receive(500).empty()) {
+        }
+        join_fanout(c, clients, r.cookie());
+    }
+    return wrong == 0 && r.acked() > 0 ? 0 : 1;
 }
 
 long status_kib(char const* field) {

@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,6 +70,19 @@ double per(std::size_t bytes_after, std::size_t bytes_before, std::size_t n) {
 constexpr auto expiry = 30s;
 // Long enough to re-arm every client's deadline before it passes.
 constexpr auto expire_margin = 2s;
+
+// Waits for `deadline` to pass, then times the handlers until all `n` clients expired: the
+// same measurement for both sides.
+void time_expiry(net::io_context& ioc, steady::time_point deadline, std::size_t const& expired,
+                 std::size_t n, result& r) {
+    std::this_thread::sleep_until(deadline + 10ms);
+    auto const t1 = steady::now();
+    ioc.restart();
+    while (expired < n && ioc.run_one() > 0) {
+    }
+    r.expire_all_ms = std::chrono::duration<double, std::milli>{steady::now() - t1}.count();
+    r.expired = expired;
+}
 
 result per_client_timers(std::size_t n, std::size_t refreshes) {
     result r;
@@ -124,85 +136,110 @@ result per_client_timers(std::size_t n, std::size_t refreshes) {
     ioc.poll();
     if (expired != 0)
         return r; // the margin was too short: reported as a failure
-    std::this_thread::sleep_until(deadline + 10ms);
-    auto const t1 = steady::now();
-    ioc.restart();
-    while (expired < n && ioc.run_one() > 0) {
-    }
-    r.expire_all_ms = std::chrono::duration<double, std::milli>{steady::now() - t1}.count();
-    r.expired = expired;
+    time_expiry(ioc, deadline, expired, n, r);
     return r;
 }
 
-result ordered_list(std::size_t n, std::size_t refreshes) {
-    result r;
-    net::io_context ioc{1};
+// (b): server_core's expiry order (link_newest/unlink) and udp_server::arm_expiry's one timer,
+// without the registry around them.
+class expiry_list {
+public:
     struct client {
         steady::time_point last_seen{};
         client* older = nullptr;
         client* newer = nullptr;
         bool expired = false;
     };
-    client* oldest = nullptr;
-    client* newest = nullptr;
-    auto unlink = [&](client& c) {
-        (c.older != nullptr ? c.older->newer : oldest) = c.newer;
-        (c.newer != nullptr ? c.newer->older : newest) = c.older;
+
+    expiry_list(net::io_context& ioc, steady::duration after)
+        : timer_{ioc}
+        , expiry_{after} {}
+
+    void add(client& c, steady::time_point now) {
+        c.last_seen = now;
+        link_newest(c);
+        arm();
+    }
+    /// Moves `c` to the newest end; re-arms unless told not to (a batch re-arms once).
+    void refresh(client& c, steady::time_point now, bool rearm = true) {
+        c.last_seen = now;
+        unlink(c);
+        link_newest(c);
+        if (rearm)
+            arm();
+    }
+    /// A new expiry, and the timer armed afresh for it (after a poll of the cancelled wait).
+    void set_expiry(steady::duration after, net::io_context& ioc) {
+        expiry_ = after;
+        timer_.cancel();
+        armed_at_.reset();
+        ioc.poll();
+        arm();
+    }
+    std::size_t const& expired() const noexcept { return expired_; }
+
+private:
+    void unlink(client& c) {
+        (c.older != nullptr ? c.older->newer : oldest_) = c.newer;
+        (c.newer != nullptr ? c.newer->older : newest_) = c.older;
         c.older = c.newer = nullptr;
-    };
-    auto link_newest = [&](client& c) {
-        c.older = newest;
+    }
+    void link_newest(client& c) {
+        c.older = newest_;
         c.newer = nullptr;
-        (newest != nullptr ? newest->newer : oldest) = &c;
-        newest = &c;
-    };
-    net::steady_timer timer{ioc};
-    std::optional<steady::time_point> armed_at;
-    std::size_t expired = 0;
-    steady::duration current_expiry = expiry;
+        (newest_ != nullptr ? newest_->newer : oldest_) = &c;
+        newest_ = &c;
+    }
     // udp_server::arm_expiry: re-arm only for an earlier deadline (refreshes move them later).
-    std::function<void()> arm = [&] {
-        if (oldest == nullptr)
+    void arm() {
+        if (oldest_ == nullptr)
             return;
-        auto const due = oldest->last_seen + current_expiry;
-        if (armed_at && *armed_at <= due)
+        auto const due = oldest_->last_seen + expiry_;
+        if (armed_at_ && *armed_at_ <= due)
             return;
-        armed_at = due;
-        timer.expires_at(due);
-        timer.async_wait([&](boost::system::error_code ec) {
+        armed_at_ = due;
+        timer_.expires_at(due);
+        timer_.async_wait([this](boost::system::error_code ec) {
             if (ec)
                 return;
-            armed_at.reset();
+            armed_at_.reset();
             auto const now = steady::now();
-            while (oldest != nullptr && oldest->last_seen + current_expiry <= now) {
-                client& c = *oldest;
+            while (oldest_ != nullptr && oldest_->last_seen + expiry_ <= now) {
+                client& c = *oldest_;
                 unlink(c);
                 c.expired = true;
-                ++expired;
+                ++expired_;
             }
             arm();
         });
-    };
+    }
+
+    net::steady_timer timer_;
+    steady::duration expiry_;
+    std::optional<steady::time_point> armed_at_;
+    client* oldest_ = nullptr;
+    client* newest_ = nullptr;
+    std::size_t expired_ = 0;
+};
+
+result ordered_list(std::size_t n, std::size_t refreshes) {
+    result r;
+    net::io_context ioc{1};
+    expiry_list list{ioc, expiry};
     auto const heap0 = heap_in_use();
     auto const rss0 = resident_bytes();
-    std::vector<std::unique_ptr<client>> clients;
+    std::vector<std::unique_ptr<expiry_list::client>> clients;
     clients.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        clients.push_back(std::make_unique<client>());
-        clients.back()->last_seen = steady::now();
-        link_newest(*clients.back());
-        arm();
+        clients.push_back(std::make_unique<expiry_list::client>());
+        list.add(*clients.back(), steady::now());
     }
     r.heap_bytes_per_client = per(heap_in_use(), heap0, n);
     r.rss_bytes_per_client = per(resident_bytes(), rss0, n);
 
     auto const t0 = steady::now();
     for (std::size_t i = 0; i < refreshes; ++i) {
-        auto& c = *clients[i % n];
-        c.last_seen = steady::now();
-        unlink(c);
-        link_newest(c);
-        arm();
+        list.refresh(*clients[i % n], steady::now());
         if (i % 1024 == 1023)
             ioc.poll();
     }
@@ -211,24 +248,11 @@ result ordered_list(std::size_t n, std::size_t refreshes) {
                        static_cast<double>(refreshes);
 
     // Expire everyone: all refreshed at one instant, due together (as in (a)).
-    current_expiry = expire_margin;
     auto const seen = steady::now();
-    for (auto& c : clients) {
-        c->last_seen = seen;
-        unlink(*c);
-        link_newest(*c);
-    }
-    timer.cancel();
-    armed_at.reset();
-    ioc.poll();
-    arm();
-    std::this_thread::sleep_until(seen + current_expiry + 10ms);
-    auto const t1 = steady::now();
-    ioc.restart();
-    while (expired < n && ioc.run_one() > 0) {
-    }
-    r.expire_all_ms = std::chrono::duration<double, std::milli>{steady::now() - t1}.count();
-    r.expired = expired;
+    for (auto& c : clients)
+        list.refresh(*c, seen, false);
+    list.set_expiry(expire_margin, ioc);
+    time_expiry(ioc, seen + expire_margin, list.expired(), n, r);
     return r;
 }
 

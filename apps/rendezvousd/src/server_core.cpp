@@ -1,17 +1,13 @@
+#include <netlab/common/rendezvous_auth.hpp>
+#include <netlab/common/rendezvous_paging.hpp>
 #include <netlab/rendezvousd/server_core.hpp>
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <utility>
 
 namespace netlab::rendezvousd {
 namespace {
-
-// Domain separation: one server key, three unrelated uses.
-constexpr std::uint8_t cookie_domain = 'c';
-constexpr std::uint8_t secret_domain = 's';
-constexpr std::uint8_t pair_domain = 'p';
 
 // Buckets idle for this long hold a full burst again anyway: forgetting them changes nothing.
 constexpr std::chrono::seconds bucket_idle{10};
@@ -20,36 +16,11 @@ constexpr std::chrono::seconds min_resync_interval{1};
 // registries up to ~30,000 clients, and memory stays bounded (~1 MiB) during any storm.
 constexpr std::size_t max_log = 4096;
 
-// Big-endian, as every integer on the wire.
-void store_u64(std::uint8_t* at, std::uint64_t x) noexcept {
-    for (std::size_t i = 0; i < 8; ++i)
-        at[i] = static_cast<std::uint8_t>(x >> (56 - 8 * i));
-}
-
-void put_u64(std::vector<std::uint8_t>& v, std::uint64_t x) {
-    v.resize(v.size() + 8);
-    store_u64(v.data() + v.size() - 8, x);
-}
-
-// A list page besides its entries: header, version, page, page count, entry count, mac.
-constexpr std::size_t list_page_overhead = wire::header_size + 4 + 2 + 2 + 1 + 8;
-// The largest entry: id of 32, IPv6 public endpoint, four IPv6 private ones.
-constexpr std::size_t max_entry_size = 1 + wire::max_id_length + 8 + 19 + 1 + 4 * 19;
-
 std::array<std::uint8_t, 17> address_key(wire::endpoint const& e) {
     std::array<std::uint8_t, 17> k{};
     k[0] = static_cast<std::uint8_t>(e.fam);
     std::copy(e.address.begin(), e.address.end(), k.begin() + 1);
     return k;
-}
-
-// The mac is the last 8 bytes of every signed message: computed over the bytes before it.
-void sign(wire::bytes& b, siphash_key const& key) {
-    if (b.size() < wire::header_size + 8)
-        return; // every signed type ends in a mac; a shorter one would be a bug, not a crash
-    auto const n = b.size() - 8;
-    auto const mac = siphash24(key, std::span{b.data(), n});
-    store_u64(b.data() + n, mac);
 }
 
 } // namespace
@@ -65,7 +36,7 @@ server_core::address_hash::operator()(std::array<std::uint8_t, 17> const& a) con
 
 server_core::server_core(server_options options, siphash_key key)
     : options_{options}
-    , key_{key} {}
+    , keys_{key, options.cookie_period} {}
 
 // ---- the expiry queue --------------------------------------------------------------------
 
@@ -92,13 +63,10 @@ std::optional<time_point> server_core::next_deadline() const {
         return std::nullopt;
     auto deadline = oldest_->last_seen + options_.expiry;
     if (lagging_ > 0 && !notices_held_) {
-        // When the notice budget has a token again (now, if it has one).
-        auto at = notice_refill_;
-        // Rounded up: a deadline a hair early would find the budget a hair short, and the
-        // timer would fire again at once, for nothing, until the clock moves on.
-        if (options_.notice_rate > 0 && notice_tokens_ < 1)
-            at += std::chrono::ceil<clock::duration>(
-                std::chrono::duration<double>{(1 - notice_tokens_) / options_.notice_rate});
+        // When the notice budget has a token again (now, if it has one), rounded up: a
+        // deadline a hair early would fire the timer again and again, for nothing.
+        auto const at = options_.notice_rate > 0 ? notice_budget_.next_token(options_.notice_rate)
+                                                 : notice_budget_.last_use();
         deadline = std::min(deadline, at);
     }
     return deadline;
@@ -113,88 +81,26 @@ void server_core::on_timer(time_point now, actions& out) {
     pump(now, out);
 }
 
-// ---- keys, cookies, secrets ----------------------------------------------------------------
-
-std::uint64_t server_core::cookie_at(wire::endpoint const& from, std::int64_t epoch) const {
-    // On every register datagram: a fixed buffer, no allocation.
-    std::array<std::uint8_t, 1 + 8 + 1 + 16 + 2> in{};
-    in[0] = cookie_domain;
-    store_u64(in.data() + 1, static_cast<std::uint64_t>(epoch));
-    in[9] = static_cast<std::uint8_t>(from.fam);
-    std::copy(from.address.begin(), from.address.end(), in.begin() + 10);
-    in[26] = static_cast<std::uint8_t>(from.port >> 8U);
-    in[27] = static_cast<std::uint8_t>(from.port & 0xffU);
-    auto const c = siphash24(key_, in);
-    return c == 0 ? 1 : c; // 0 means "no cookie" on the wire
-}
+// ---- keys and sending ------------------------------------------------------------------------
 
 std::uint64_t server_core::cookie_for(wire::endpoint const& from, time_point now) const {
-    return cookie_at(from, now.time_since_epoch() / options_.cookie_period);
-}
-
-bool server_core::cookie_valid(wire::endpoint const& from, std::uint64_t cookie,
-                               time_point now) const {
-    if (cookie == 0)
-        return false;
-    auto const epoch = now.time_since_epoch() / options_.cookie_period;
-    return cookie == cookie_at(from, epoch) || cookie == cookie_at(from, epoch - 1);
-}
-
-std::uint64_t server_core::new_secret() {
-    std::vector<std::uint8_t> in{secret_domain};
-    put_u64(in, ++secret_counter_);
-    auto const s = siphash24(key_, in);
-    return s == 0 ? 1 : s; // 0 means "no secret" on the wire
-}
-
-std::uint64_t server_core::pair_key(std::string_view a_id, std::uint64_t a_secret,
-                                    std::string_view b_id, std::uint64_t b_secret) const {
-    // Once per recipient of every join: a fixed buffer, no allocation.
-    if (b_id < a_id) {
-        std::swap(a_id, b_id);
-        std::swap(a_secret, b_secret);
-    }
-    std::array<std::uint8_t, 1 + 2 * (1 + wire::max_id_length + 8)> in{};
-    std::size_t n = 0;
-    in[n++] = pair_domain;
-    for (auto const& [id, secret] : {std::pair{a_id, a_secret}, std::pair{b_id, b_secret}}) {
-        auto const len = std::min(id.size(), wire::max_id_length); // ids were validated
-        in[n++] = static_cast<std::uint8_t>(len);
-        std::memcpy(in.data() + n, id.data(), len);
-        n += len;
-        store_u64(in.data() + n, secret);
-        n += 8;
-    }
-    return siphash24(key_, std::span{in.data(), n});
+    return keys_.cookie_for(from, now);
 }
 
 wire::peer_entry server_core::entry_for(client const& c, client const& recipient) const {
     return wire::peer_entry{c.id, pair_key(c, recipient), c.public_endpoint, c.private_endpoints};
 }
 
-// ---- sending -------------------------------------------------------------------------------
-
-void server_core::send(actions& out, wire::endpoint const& to, wire::message const& m) {
-    auto bytes = wire::encode(m);
-    if (bytes) // only fails on a bug (every field was validated on the way in)
-        out.sends.push_back({to, std::move(*bytes), request_local_});
-}
-
 void server_core::send_signed(actions& out, client const& to, wire::message const& m) {
-    auto bytes = wire::encode(m);
-    if (!bytes)
-        return;
-    sign(*bytes, wire::server_mac_key(to.secret));
-    out.sends.push_back({to.public_endpoint, std::move(*bytes), to.local});
+    // Only fails on a bug (every field was validated on the way in).
+    if (auto bytes = wire::encode_signed(m, wire::server_mac_key(to.secret)))
+        out.sends.push_back({to.public_endpoint, std::move(*bytes), to.local});
 }
 
 void server_core::reply(actions& out, wire::endpoint const& to, siphash_key const& key,
                         wire::message const& m) {
-    auto bytes = wire::encode(m);
-    if (!bytes)
-        return;
-    sign(*bytes, key);
-    out.sends.push_back({to, std::move(*bytes), request_local_});
+    if (auto bytes = wire::encode_signed(m, key))
+        out.sends.push_back({to, std::move(*bytes), request_local_});
 }
 
 void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::reason why,
@@ -206,44 +112,15 @@ void server_core::refuse(actions& out, wire::endpoint const& to, wire::refused::
 void server_core::send_list(client const& recipient, actions& out) {
     // The hot path of a registration storm (a list of 100,000 is ~3,500 pages): pages are
     // assembled from each client's cached entry, only the pair key differs per recipient.
-    // Same bytes as wire::encode of wire::paginate's pages (the tests decode them).
-    auto const empty = wire::encode(wire::list_page{version_, 0, 1, {}, 0});
-    if (!empty)
-        return;
-    auto const head = empty->size() - 8; // without the mac
-    auto const count_at = head - 1;      // u8 n, after u16 page and u16 page count
-    auto const first = out.sends.size();
-    auto new_page = [&] {
-        auto const page = out.sends.size() - first;
-        auto& o = out.sends.emplace_back(outgoing{recipient.public_endpoint, {}, recipient.local});
-        o.data.reserve(wire::max_datagram);
-        o.data.assign(empty->begin(), empty->begin() + static_cast<std::ptrdiff_t>(head));
-        o.data[wire::header_size + 4] = static_cast<std::uint8_t>(page >> 8U);
-        o.data[wire::header_size + 5] = static_cast<std::uint8_t>(page & 0xffU);
-        return &o.data;
-    };
-    auto* page = new_page();
-    for (auto const& [id, c] : clients_) {
-        if (&c == &recipient || c.entry.empty())
-            continue;
-        if (page->size() + c.entry.size() + 8 > wire::max_datagram || (*page)[count_at] == 0xff)
-            page = new_page();
-        auto const at = page->size() + 1 + c.id.size(); // the pair key, after the id
-        page->insert(page->end(), c.entry.begin(), c.entry.end());
-        store_u64(page->data() + at, pair_key(c, recipient));
-        ++(*page)[count_at];
-    }
-    auto const pages = out.sends.size() - first;
-    auto const mac_key = wire::server_mac_key(recipient.secret);
-    for (auto i = first; i < out.sends.size(); ++i) {
-        auto& d = out.sends[i].data;
-        d[wire::header_size + 6] = static_cast<std::uint8_t>(pages >> 8U);
-        d[wire::header_size + 7] = static_cast<std::uint8_t>(pages & 0xffU);
-        d.resize(d.size() + 8);
-        sign(d, mac_key);
-    }
+    wire::list_builder list{version_};
+    for (auto const& [id, c] : clients_)
+        if (&c != &recipient)
+            list.add(c.entry, pair_key(c, recipient));
+    auto pages = std::move(list).finish(wire::server_mac_key(recipient.secret));
+    for (auto& page : pages)
+        out.sends.push_back({recipient.public_endpoint, std::move(page), recipient.local});
     ++stats_.lists;
-    stats_.list_pages += pages;
+    stats_.list_pages += pages.size();
 }
 
 void server_core::remove(client& c, actions& out, char const* verb) {
@@ -260,7 +137,7 @@ void server_core::remove(client& c, actions& out, char const* verb) {
 std::size_t server_core::list_pages() const noexcept {
     // An estimate (entries do not split across pages), close enough to choose between a list
     // and replaying notices.
-    return std::max(entry_bytes_ / (wire::max_datagram - list_page_overhead),
+    return std::max(entry_bytes_ / (wire::max_datagram - wire::list_page_overhead),
                     clients_.size() / 255) +
            1;
 }
@@ -268,15 +145,15 @@ std::size_t server_core::list_pages() const noexcept {
 void server_core::record_join(client& c) {
     ++version_;
     // Encoded once; each recipient's copy differs only in the pair key and the mac.
-    auto encoded = wire::encode(wire::peer_joined{version_, entry_for(c, c)});
-    if (!encoded)
-        encoded = wire::bytes{};    // a bug (fields were validated): no notice, no list entry
+    auto const peer = entry_for(c, c);
+    auto notice = wire::encode(wire::peer_joined{version_, peer});
+    auto entry = wire::encode_entry(peer);
     entry_bytes_ -= c.entry.size(); // a rebinding replaces the old entry
     c.entry.clear();
-    if (encoded->size() > wire::header_size + 4 + 8) // the entry: after the version, before the mac
-        c.entry.assign(encoded->begin() + wire::header_size + 4, encoded->end() - 8);
+    if (notice && entry) // else a bug (fields were validated): no notice, no list entry
+        c.entry = std::move(*entry);
     entry_bytes_ += c.entry.size();
-    log_.push_back({version_, c.id, c.secret, std::move(*encoded)});
+    log_.push_back({version_, c.id, c.secret, notice ? std::move(*notice) : wire::bytes{}});
     recorded();
 }
 
@@ -303,23 +180,15 @@ void server_core::pump(time_point now, actions& out) {
     if (lagging_ == 0 || notices_held_)
         return;
     auto const rate = options_.notice_rate;
-    if (rate > 0) {
-        // A second's worth saved up, and at least one datagram (a rate below 1/s is valid).
-        auto const burst = std::max(rate, 1.0);
-        if (notice_refill_ == time_point{}) {
-            notice_tokens_ = burst;
-        } else {
-            std::chrono::duration<double> const dt = now - notice_refill_;
-            notice_tokens_ = std::min(burst, notice_tokens_ + std::max(0.0, dt.count()) * rate);
-        }
-        notice_refill_ = now;
-    }
+    if (rate > 0)
+        notice_budget_.refill(rate, rate, now); // a second's worth saved up
     auto const start = out.sends.size();
     auto const slice = std::max<std::size_t>(1, options_.max_sends_per_call); // 0 would spin
     std::size_t idle = 0;
     // Each pass over the clients visits every one that lags; clients that refresh meanwhile
     // move to the far end of the expiry order, ahead of the cursor, so none is skipped.
-    while (lagging_ > 0 && out.sends.size() - start < slice && (rate <= 0 || notice_tokens_ >= 1)) {
+    while (lagging_ > 0 && out.sends.size() - start < slice &&
+           (rate <= 0 || notice_budget_.tokens() >= 1)) {
         if (sweep_ == nullptr)
             sweep_ = oldest_;
         client& c = *sweep_;
@@ -334,7 +203,7 @@ void server_core::pump(time_point now, actions& out) {
         idle = 0;
         auto const before = out.sends.size();
         catch_up(c, out);
-        notice_tokens_ -= static_cast<double>(out.sends.size() - before);
+        notice_budget_.spend(static_cast<double>(out.sends.size() - before));
     }
 }
 
@@ -360,11 +229,10 @@ void server_core::catch_up(client& c, actions& out) {
             if (ch.notice.empty())
                 continue; // could not be encoded: a bug, not a reason to stop
             auto& o = out.sends.emplace_back(outgoing{c.public_endpoint, ch.notice, c.local});
-            if (ch.secret != 0) {
-                store_u64(o.data.data() + wire::peer_joined_pair_key_offset(ch.id),
-                          pair_key(ch.id, ch.secret, c.id, c.secret));
-            }
-            sign(o.data, mac_key);
+            if (ch.secret != 0)
+                wire::set_pair_key(o.data, wire::peer_joined_pair_key_offset(ch.id),
+                                   keys_.pair_key(ch.id, ch.secret, c.id, c.secret));
+            wire::sign(o.data, mac_key);
             ++stats_.notices;
         }
     }
@@ -424,56 +292,61 @@ void server_core::on_datagram(wire::endpoint const& from, std::span<std::uint8_t
 
 void server_core::handle(wire::endpoint const& from, wire::register_request const& m,
                          time_point now, actions& out) {
-    if (!cookie_valid(from, m.cookie, now)) {
+    auto const key = wire::reply_mac_key(m.secret, m.cookie);
+    if (!keys_.cookie_valid(from, m.cookie, now)) {
         // Smaller than any register request: no amplification toward a forged source. Signed
         // with the request's secret (a client's nonce on first contact): unforgeable off-path.
         ++stats_.challenges;
-        reply(out, from, wire::reply_mac_key(m.secret, m.cookie),
-              wire::challenge{cookie_for(from, now)});
+        reply(out, from, key, wire::challenge{cookie_for(from, now)});
         return;
     }
     // From here on the source has proved it receives at `from`.
-    auto const key = wire::reply_mac_key(m.secret, m.cookie);
     auto const it = clients_.find(m.id);
     if (it != clients_.end()) {
         client& c = it->second;
-        bool const same_secret = m.secret != 0 && m.secret == c.secret;
-        if (!same_secret && c.public_endpoint != from)
+        if (m.secret != 0 && m.secret == c.secret)
+            return refresh(c, from, m, now, key, out);
+        if (c.public_endpoint != from)
             return refuse(out, from, wire::refused::reason::id_taken, key);
-        if (same_secret) {
-            ++stats_.refreshes;
-            c.last_seen = now;
-            c.local = request_local_; // the host's addresses can change too
-            unlink(c);
-            link_newest(c);
-            if (c.public_endpoint != from || c.private_endpoints != m.private_endpoints) {
-                // NAT rebinding (or new interfaces): the peers must learn the new endpoints.
-                ++stats_.rebindings;
-                c.public_endpoint = from;
-                c.private_endpoints = m.private_endpoints;
-                out.lines.push_back(c.id + " " + from.to_string());
-                record_join(c);
-                // It is owed a list now (its own change): the latest version, so that it
-                // asks again if that list is lost.
-                c.needs_list = true;
-            }
-            // The version it was brought to, not the latest: a client that the paced fan-out
-            // has not reached yet has missed nothing and must not resync (a whole list instead
-            // of a notice or two). One it is owed a list for gets the latest: if the list is
-            // lost, it asks again.
-            reply(out, from, key,
-                  wire::register_ack{c.secret, from, c.needs_list ? version_ : c.synced});
-            return;
-        }
         // The same public endpoint without the secret: the client restarted. Its old
         // registration goes; the new one is announced like any newcomer.
         remove(c, out, "deregistered");
     }
+    enroll(from, m, now, key, out);
+}
+
+void server_core::refresh(client& c, wire::endpoint const& from, wire::register_request const& m,
+                          time_point now, siphash_key const& key, actions& out) {
+    ++stats_.refreshes;
+    c.last_seen = now;
+    c.local = request_local_; // the host's addresses can change too
+    unlink(c);
+    link_newest(c);
+    if (c.public_endpoint != from || c.private_endpoints != m.private_endpoints) {
+        // NAT rebinding (or new interfaces): the peers must learn the new endpoints.
+        ++stats_.rebindings;
+        c.public_endpoint = from;
+        c.private_endpoints = m.private_endpoints;
+        out.lines.push_back(c.id + " " + from.to_string());
+        record_join(c);
+        // It is owed a list now (its own change): the latest version, so that it asks again
+        // if that list is lost.
+        c.needs_list = true;
+    }
+    // The version it was brought to, not the latest: a client that the paced fan-out has not
+    // reached yet has missed nothing and must not resync (a whole list instead of a notice or
+    // two). One it is owed a list for gets the latest: if the list is lost, it asks again.
+    reply(out, from, key, wire::register_ack{c.secret, from, c.needs_list ? version_ : c.synced});
+}
+
+void server_core::enroll(wire::endpoint const& from, wire::register_request const& m,
+                         time_point now, siphash_key const& key, actions& out) {
     // A list must fit the protocol's 65,535 pages (u16): with the largest entries that is
     // ~524,000 clients, below the default --max-clients.
     constexpr std::size_t max_list_bytes =
-        0xffff * (wire::max_datagram - list_page_overhead - max_entry_size);
-    if (clients_.size() >= options_.max_clients || entry_bytes_ + max_entry_size > max_list_bytes)
+        0xffff * (wire::max_datagram - wire::list_page_overhead - wire::max_entry_size);
+    if (clients_.size() >= options_.max_clients ||
+        entry_bytes_ + wire::max_entry_size > max_list_bytes)
         return refuse(out, from, wire::refused::reason::server_full, key);
 
     ++stats_.registrations;
@@ -482,7 +355,7 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
     c.id = m.id;
     c.public_endpoint = from;
     c.private_endpoints = m.private_endpoints;
-    c.secret = new_secret();
+    c.secret = keys_.new_secret();
     c.local = request_local_;
     c.last_seen = now;
     link_newest(c);
@@ -531,80 +404,45 @@ server_core::client* server_core::verified_sender(wire::endpoint const& from, st
     return &it->second;
 }
 
-server_core::client* server_core::relay_sender(wire::endpoint const& from, std::string const& id,
-                                               std::uint64_t secret, time_point now, actions& out) {
-    auto* const sender = verified_sender(from, id, secret);
+template <class Relay>
+server_core::relay_route server_core::route(wire::endpoint const& from, Relay const& m,
+                                            time_point now, actions& out) {
+    auto* const sender = verified_sender(from, m.from, m.secret);
     if (sender == nullptr) {
-        refuse(out, from, wire::refused::reason::not_registered, wire::reply_mac_key(secret, 0));
-        return nullptr;
+        refuse(out, from, wire::refused::reason::not_registered, wire::reply_mac_key(m.secret, 0));
+        return {};
     }
     if (!sender->relay_bucket.take(options_.relay_rate, 2 * options_.relay_rate, now)) {
         ++stats_.relay_dropped;
-        return nullptr;
+        return {};
     }
-    return sender;
-}
-
-server_core::client* server_core::relay_target(client const& sender, std::string const& id) {
-    auto const it = clients_.find(id);
-    if (it == clients_.end() || &it->second == &sender) {
+    auto const it = clients_.find(m.to);
+    if (it == clients_.end() || &it->second == sender) {
         ++stats_.relay_dropped;
-        return nullptr;
+        return {sender, nullptr};
     }
     ++stats_.relayed;
-    return &it->second;
+    return {sender, &it->second};
 }
 
 void server_core::handle(wire::endpoint const& from, wire::relay_chat const& m, time_point now,
                          actions& out) {
-    auto* const sender = relay_sender(from, m.from, m.secret, now, out);
-    if (sender == nullptr)
-        return;
-    if (auto* const target = relay_target(*sender, m.to))
-        send_signed(out, *target, wire::relayed_chat{m.from, m.message_id, m.text});
-    else
-        send_signed(out, *sender, wire::relay_failed{m.to, m.message_id});
+    auto const r = route(from, m, now, out);
+    if (r.target != nullptr)
+        send_signed(out, *r.target, wire::relayed_chat{m.from, m.message_id, m.text});
+    else if (r.sender != nullptr)
+        send_signed(out, *r.sender, wire::relay_failed{m.to, m.message_id});
 }
 
 void server_core::handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now,
                          actions& out) {
-    auto* const sender = relay_sender(from, m.from, m.secret, now, out);
-    if (sender == nullptr)
-        return;
     // A lost ack costs a retransmission of the chat, not a report: no relay_failed here.
-    if (auto* const target = relay_target(*sender, m.to))
-        send_signed(out, *target, wire::relayed_ack{m.from, m.message_id});
+    if (auto const r = route(from, m, now, out); r.target != nullptr)
+        send_signed(out, *r.target, wire::relayed_ack{m.from, m.message_id});
 }
 
 std::string server_core::stats_line() const {
-    auto const& s = stats_;
-    std::string line = "stats clients=" + std::to_string(clients_.size());
-    auto const add = [&](char const* name, std::uint64_t v) {
-        line += ' ';
-        line += name;
-        line += '=';
-        line += std::to_string(v);
-    };
-    add("version", version_);
-    add("received", s.received);
-    add("malformed", s.malformed);
-    add("rate_limited", s.rate_limited);
-    add("unexpected", s.unexpected);
-    add("challenges", s.challenges);
-    add("registrations", s.registrations);
-    add("refreshes", s.refreshes);
-    add("rebindings", s.rebindings);
-    add("refused", s.refused);
-    add("expired", s.expired);
-    add("deregistered", s.deregistered);
-    add("resyncs", s.resyncs);
-    add("lagging", lagging_);
-    add("notices", s.notices);
-    add("lists", s.lists);
-    add("list_pages", s.list_pages);
-    add("relayed", s.relayed);
-    add("relay_dropped", s.relay_dropped);
-    return line;
+    return rendezvousd::stats_line(stats_, {clients_.size(), version_, lagging_});
 }
 
 } // namespace netlab::rendezvousd

@@ -1,9 +1,12 @@
+#include "rendezvous_fields.hpp"
+
 #include <netlab/common/rendezvous_wire.hpp>
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstdio>
-#include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace netlab::rendezvous {
@@ -39,407 +42,112 @@ public:
     }
 };
 
-// ---- writing: fields are validated as they are written; the first error sticks -----------
+// ---- one layout per message, for both directions: PROTOCOL.md's table, field by field -----
+// `Io` is a detail::writer (with a const message) or a detail::reader (with a mutable one).
 
-class writer {
-public:
-    void u8(std::uint8_t v) { out_.push_back(v); }
-    void u16(std::uint16_t v) {
-        u8(static_cast<std::uint8_t>(v >> 8U));
-        u8(static_cast<std::uint8_t>(v & 0xffU));
-    }
-    void u32(std::uint32_t v) {
-        u16(static_cast<std::uint16_t>(v >> 16U));
-        u16(static_cast<std::uint16_t>(v & 0xffffU));
-    }
-    void u64(std::uint64_t v) {
-        u32(static_cast<std::uint32_t>(v >> 32U));
-        u32(static_cast<std::uint32_t>(v & 0xffffffffU));
-    }
-    void id(std::string const& s) {
-        if (!valid_id(s))
-            return fail(errc::bad_id);
-        u8(static_cast<std::uint8_t>(s.size()));
-        out_.insert(out_.end(), s.begin(), s.end());
-    }
-    void text(std::string const& s) {
-        if (!valid_text(s))
-            return fail(errc::bad_text);
-        u16(static_cast<std::uint16_t>(s.size()));
-        out_.insert(out_.end(), s.begin(), s.end());
-    }
-    void ep(endpoint const& e) {
-        if (e.port == 0 || (e.fam != endpoint::family::v4 && e.fam != endpoint::family::v6))
-            return fail(errc::bad_endpoint);
-        u8(static_cast<std::uint8_t>(e.fam));
-        std::size_t const n = e.fam == endpoint::family::v4 ? 4 : 16;
-        for (std::size_t i = 0; i < n; ++i)
-            u8(e.address[i]);
-        u16(e.port);
-    }
-    void eps(std::vector<endpoint> const& v) {
-        if (v.size() > max_private_endpoints)
-            return fail(errc::bad_field);
-        u8(static_cast<std::uint8_t>(v.size()));
-        for (auto const& e : v)
-            ep(e);
-    }
-    void entry(peer_entry const& e) {
-        id(e.id);
-        u64(e.pair_key);
-        ep(e.public_endpoint);
-        eps(e.private_endpoints);
-    }
-    void fail(errc e) {
-        if (!error_)
-            error_ = e;
-    }
-    boost::system::result<bytes, std::error_code> finish() && {
-        if (error_)
-            return make_error_code(*error_);
-        if (out_.size() > max_datagram)
-            return make_error_code(errc::too_large);
-        return std::move(out_);
-    }
+using detail::reader;
+using detail::writer;
 
-private:
-    bytes out_;
-    std::optional<errc> error_;
-};
+template <class M, class T>
+concept layout_of = std::same_as<std::remove_const_t<M>, T>;
 
-// ---- reading: every read is bounds-checked; the first error sticks and later reads yield 0 --
-
-class reader {
-public:
-    explicit reader(std::span<std::uint8_t const> in)
-        : in_{in} {}
-
-    std::uint8_t u8() {
-        if (!take(1))
-            return 0;
-        return in_[pos_ - 1];
-    }
-    std::uint16_t u16() {
-        auto const hi = u8();
-        return static_cast<std::uint16_t>((hi << 8U) | u8());
-    }
-    std::uint32_t u32() {
-        std::uint32_t const hi = u16();
-        return (hi << 16U) | u16();
-    }
-    std::uint64_t u64() {
-        std::uint64_t const hi = u32();
-        return (hi << 32U) | u32();
-    }
-    std::string id() {
-        std::size_t const n = u8();
-        std::string s = raw(n);
-        if (!error_ && !valid_id(s))
-            fail(errc::bad_id);
-        return s;
-    }
-    std::string text() {
-        std::size_t const n = u16();
-        std::string s = raw(n);
-        if (!error_ && !valid_text(s))
-            fail(errc::bad_text);
-        return s;
-    }
-    endpoint ep() {
-        endpoint e;
-        auto const fam = u8();
-        std::size_t n = 0;
-        if (fam == 4) {
-            e.fam = endpoint::family::v4;
-            n = 4;
-        } else if (fam == 6) {
-            e.fam = endpoint::family::v6;
-            n = 16;
-        } else {
-            fail(errc::bad_endpoint);
-            return e;
-        }
-        for (std::size_t i = 0; i < n; ++i)
-            e.address[i] = u8();
-        e.port = u16();
-        if (!error_ && e.port == 0)
-            fail(errc::bad_endpoint);
-        return e;
-    }
-    std::vector<endpoint> eps() {
-        std::size_t const n = u8();
-        std::vector<endpoint> v;
-        if (n > max_private_endpoints) {
-            fail(errc::bad_field);
-            return v;
-        }
-        for (std::size_t i = 0; i < n && !error_; ++i)
-            v.push_back(ep());
-        return v;
-    }
-    peer_entry entry() {
-        peer_entry e;
-        e.id = id();
-        e.pair_key = u64();
-        e.public_endpoint = ep();
-        e.private_endpoints = eps();
-        return e;
-    }
-    bool ok() const noexcept { return !error_; }
-    std::size_t remaining() const noexcept { return in_.size() - pos_; }
-    void fail(errc e) {
-        if (!error_)
-            error_ = e;
-    }
-    std::error_code error() const { return make_error_code(error_.value_or(errc::truncated)); }
-
-private:
-    bool take(std::size_t n) {
-        if (error_)
-            return false;
-        if (in_.size() - pos_ < n) {
-            fail(errc::truncated);
-            return false;
-        }
-        pos_ += n;
-        return true;
-    }
-    std::string raw(std::size_t n) {
-        if (!take(n))
-            return {};
-        auto const* const p = in_.data() + (pos_ - n);
-        return std::string(reinterpret_cast<char const*>(p), n);
-    }
-
-    std::span<std::uint8_t const> in_;
-    std::size_t pos_ = 0;
-    std::optional<errc> error_;
-};
-
-// ---- one pair of functions per message: the layout in PROTOCOL.md, field by field --------
-
-void put(writer& w, register_request const& m) {
-    w.id(m.id);
-    w.u64(m.cookie);
-    w.u64(m.secret);
-    w.eps(m.private_endpoints);
+void fields(auto& io, layout_of<register_request> auto& m) {
+    io.id(m.id);
+    io.u64(m.cookie);
+    io.u64(m.secret);
+    io.eps(m.private_endpoints);
 }
-void get(reader& r, register_request& m) {
-    m.id = r.id();
-    m.cookie = r.u64();
-    m.secret = r.u64();
-    m.private_endpoints = r.eps();
+void fields(auto& io, layout_of<challenge> auto& m) {
+    io.u64(m.cookie);
+    io.u64(m.mac);
 }
-void put(writer& w, challenge const& m) {
-    w.u64(m.cookie);
-    w.u64(m.mac);
+void fields(auto& io, layout_of<register_ack> auto& m) {
+    io.u64(m.secret);
+    io.ep(m.observed);
+    io.u32(m.list_version);
+    io.u64(m.mac);
 }
-void get(reader& r, challenge& m) {
-    m.cookie = r.u64();
-    m.mac = r.u64();
+void fields(auto& io, layout_of<refused> auto& m) {
+    io.u8_enum(m.why, 1, 5);
+    io.u64(m.mac);
 }
-void put(writer& w, register_ack const& m) {
-    w.u64(m.secret);
-    w.ep(m.observed);
-    w.u32(m.list_version);
-    w.u64(m.mac);
+void fields(auto& io, layout_of<list_page> auto& m) {
+    io.u32(m.version);
+    io.u16(m.page);
+    io.u16(m.page_count);
+    io.check(m.page_count != 0 && m.page < m.page_count);
+    io.entries(m.peers);
+    io.u64(m.mac);
 }
-void get(reader& r, register_ack& m) {
-    m.secret = r.u64();
-    m.observed = r.ep();
-    m.list_version = r.u32();
-    m.mac = r.u64();
+void fields(auto& io, layout_of<peer_joined> auto& m) {
+    io.u32(m.version);
+    io.entry(m.peer);
+    io.u64(m.mac);
 }
-void put(writer& w, refused const& m) {
-    w.u8(static_cast<std::uint8_t>(m.why));
-    w.u64(m.mac);
+void fields(auto& io, layout_of<peer_left> auto& m) {
+    io.u32(m.version);
+    io.id(m.id);
+    io.u64(m.mac);
 }
-void get(reader& r, refused& m) {
-    auto const v = r.u8();
-    if (r.ok() && (v < 1 || v > 5))
-        r.fail(errc::bad_field);
-    m.why = static_cast<refused::reason>(v);
-    m.mac = r.u64();
+// deregister and resync: the same two fields.
+template <class M>
+requires layout_of<M, deregister_request> || layout_of<M, resync_request>
+void fields(auto& io, M& m) {
+    io.id(m.id);
+    io.u64(m.secret);
 }
-void put(writer& w, list_page const& m) {
-    if (m.page_count == 0 || m.page >= m.page_count || m.peers.size() > 0xff)
-        w.fail(errc::bad_field);
-    w.u32(m.version);
-    w.u16(m.page);
-    w.u16(m.page_count);
-    w.u8(static_cast<std::uint8_t>(m.peers.size()));
-    for (auto const& e : m.peers)
-        w.entry(e);
-    w.u64(m.mac);
+void fields(auto& io, layout_of<deregister_ack> auto& m) {
+    io.u64(m.mac);
 }
-void get(reader& r, list_page& m) {
-    m.version = r.u32();
-    m.page = r.u16();
-    m.page_count = r.u16();
-    if (r.ok() && (m.page_count == 0 || m.page >= m.page_count))
-        r.fail(errc::bad_field);
-    std::size_t const n = r.u8();
-    for (std::size_t i = 0; i < n && r.ok(); ++i)
-        m.peers.push_back(r.entry());
-    m.mac = r.u64();
+// probe and probe_reply: the same fields.
+template <class M>
+requires layout_of<M, probe> || layout_of<M, probe_reply>
+void fields(auto& io, M& m) {
+    io.id(m.from);
+    io.id(m.to);
+    io.u64(m.nonce);
+    io.u64(m.mac);
 }
-void put(writer& w, peer_joined const& m) {
-    w.u32(m.version);
-    w.entry(m.peer);
-    w.u64(m.mac);
-}
-void get(reader& r, peer_joined& m) {
-    m.version = r.u32();
-    m.peer = r.entry();
-    m.mac = r.u64();
-}
-void put(writer& w, peer_left const& m) {
-    w.u32(m.version);
-    w.id(m.id);
-    w.u64(m.mac);
-}
-void get(reader& r, peer_left& m) {
-    m.version = r.u32();
-    m.id = r.id();
-    m.mac = r.u64();
-}
-void put(writer& w, deregister_request const& m) {
-    w.id(m.id);
-    w.u64(m.secret);
-}
-void get(reader& r, deregister_request& m) {
-    m.id = r.id();
-    m.secret = r.u64();
-}
-void put(writer& w, deregister_ack const& m) {
-    w.u64(m.mac);
-}
-void get(reader& r, deregister_ack& m) {
-    m.mac = r.u64();
-}
-void put(writer& w, resync_request const& m) {
-    w.id(m.id);
-    w.u64(m.secret);
-}
-void get(reader& r, resync_request& m) {
-    m.id = r.id();
-    m.secret = r.u64();
+// Each ack is its chat without the text: one layout per pair.
+template <class M>
+requires layout_of<M, chat> || layout_of<M, chat_ack>
+void fields(auto& io, M& m) {
+    io.id(m.from);
+    io.id(m.to);
+    io.u64(m.message_id);
+    if constexpr (requires { m.text; })
+        io.text(m.text);
+    io.u64(m.mac);
 }
 template <class M>
-void put_probe(writer& w, M const& m) {
-    w.id(m.from);
-    w.id(m.to);
-    w.u64(m.nonce);
-    w.u64(m.mac);
+requires layout_of<M, relay_chat> || layout_of<M, relay_ack>
+void fields(auto& io, M& m) {
+    io.id(m.from);
+    io.u64(m.secret);
+    io.id(m.to);
+    io.u64(m.message_id);
+    if constexpr (requires { m.text; })
+        io.text(m.text);
 }
 template <class M>
-void get_probe(reader& r, M& m) {
-    m.from = r.id();
-    m.to = r.id();
-    m.nonce = r.u64();
-    m.mac = r.u64();
+requires layout_of<M, relayed_chat> || layout_of<M, relayed_ack>
+void fields(auto& io, M& m) {
+    io.id(m.from);
+    io.u64(m.message_id);
+    if constexpr (requires { m.text; })
+        io.text(m.text);
+    io.u64(m.mac);
 }
-void put(writer& w, probe const& m) {
-    put_probe(w, m);
-}
-void get(reader& r, probe& m) {
-    get_probe(r, m);
-}
-void put(writer& w, probe_reply const& m) {
-    put_probe(w, m);
-}
-void get(reader& r, probe_reply& m) {
-    get_probe(r, m);
-}
-void put(writer& w, chat const& m) {
-    w.id(m.from);
-    w.id(m.to);
-    w.u64(m.message_id);
-    w.text(m.text);
-    w.u64(m.mac);
-}
-void get(reader& r, chat& m) {
-    m.from = r.id();
-    m.to = r.id();
-    m.message_id = r.u64();
-    m.text = r.text();
-    m.mac = r.u64();
-}
-void put(writer& w, chat_ack const& m) {
-    w.id(m.from);
-    w.id(m.to);
-    w.u64(m.message_id);
-    w.u64(m.mac);
-}
-void get(reader& r, chat_ack& m) {
-    m.from = r.id();
-    m.to = r.id();
-    m.message_id = r.u64();
-    m.mac = r.u64();
-}
-void put(writer& w, relay_chat const& m) {
-    w.id(m.from);
-    w.u64(m.secret);
-    w.id(m.to);
-    w.u64(m.message_id);
-    w.text(m.text);
-}
-void get(reader& r, relay_chat& m) {
-    m.from = r.id();
-    m.secret = r.u64();
-    m.to = r.id();
-    m.message_id = r.u64();
-    m.text = r.text();
-}
-void put(writer& w, relay_ack const& m) {
-    w.id(m.from);
-    w.u64(m.secret);
-    w.id(m.to);
-    w.u64(m.message_id);
-}
-void get(reader& r, relay_ack& m) {
-    m.from = r.id();
-    m.secret = r.u64();
-    m.to = r.id();
-    m.message_id = r.u64();
-}
-void put(writer& w, relayed_chat const& m) {
-    w.id(m.from);
-    w.u64(m.message_id);
-    w.text(m.text);
-    w.u64(m.mac);
-}
-void get(reader& r, relayed_chat& m) {
-    m.from = r.id();
-    m.message_id = r.u64();
-    m.text = r.text();
-    m.mac = r.u64();
-}
-void put(writer& w, relayed_ack const& m) {
-    w.id(m.from);
-    w.u64(m.message_id);
-    w.u64(m.mac);
-}
-void get(reader& r, relayed_ack& m) {
-    m.from = r.id();
-    m.message_id = r.u64();
-    m.mac = r.u64();
-}
-void put(writer& w, relay_failed const& m) {
-    w.id(m.to);
-    w.u64(m.message_id);
-    w.u64(m.mac);
-}
-void get(reader& r, relay_failed& m) {
-    m.to = r.id();
-    m.message_id = r.u64();
-    m.mac = r.u64();
+void fields(auto& io, layout_of<relay_failed> auto& m) {
+    io.id(m.to);
+    io.u64(m.message_id);
+    io.u64(m.mac);
 }
 
 template <std::size_t I>
 message decode_as(reader& r) {
     std::variant_alternative_t<I, message> m{};
-    get(r, m);
+    fields(r, m);
     return message{std::in_place_index<I>, std::move(m)};
 }
 
@@ -550,53 +258,14 @@ bool valid_text(std::string_view text) noexcept {
     return true;
 }
 
-std::size_t encoded_size(peer_entry const& e) noexcept {
-    auto const ep_size = [](endpoint const& p) -> std::size_t {
-        return p.fam == endpoint::family::v4 ? 7 : 19;
-    };
-    std::size_t n = 1 + e.id.size() + 8 + ep_size(e.public_endpoint) + 1;
-    for (auto const& p : e.private_endpoints)
-        n += ep_size(p);
-    return n;
-}
-
-std::vector<list_page> paginate(std::uint32_t version, std::vector<peer_entry> peers) {
-    constexpr std::size_t page_header = header_size + 4 + 2 + 2 + 1 + 8; // + the mac
-    std::vector<list_page> pages(1);
-    std::size_t size = page_header;
-    for (auto& e : peers) {
-        auto const n = encoded_size(e);
-        if (size + n > max_datagram || pages.back().peers.size() == 0xff) {
-            pages.emplace_back();
-            size = page_header;
-        }
-        size += n;
-        pages.back().peers.push_back(std::move(e));
-    }
-    for (std::size_t i = 0; i < pages.size(); ++i) {
-        pages[i].version = version;
-        pages[i].page = static_cast<std::uint16_t>(i);
-        pages[i].page_count = static_cast<std::uint16_t>(pages.size());
-    }
-    return pages;
-}
-
 boost::system::result<bytes, std::error_code> encode(message const& m) {
     writer w;
     w.u8(magic0);
     w.u8(magic1);
     w.u8(protocol_version);
     w.u8(static_cast<std::uint8_t>(m.index() + 1));
-    std::visit([&](auto const& body) { put(w, body); }, m);
+    std::visit([&](auto const& body) { fields(w, body); }, m);
     return std::move(w).finish();
-}
-
-boost::system::result<bytes, std::error_code> mac_input(message const& m) {
-    auto out = encode(m);
-    if (!out)
-        return out;
-    out->resize(out->size() - 8);
-    return out;
 }
 
 std::uint8_t peek_type(std::span<std::uint8_t const> datagram) noexcept {

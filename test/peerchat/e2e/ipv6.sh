@@ -5,21 +5,14 @@
 # everyone lists everyone (IPv6 as [addr]:port, mapped addresses as plain IPv4), chat goes both
 # ways within and across the families, @exit deregisters. Exits 77 (skipped) without IPv6 on lo.
 set -euo pipefail
-# shellcheck source=../lib.bash
-source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../lib.bash"
+# shellcheck source=../../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../../lib.bash"
 rdv=$1 pc=$2
 if ! grep -Eq '^0{31}1 .* lo$' /proc/net/if_inet6 2>/dev/null; then
     echo "SKIP: no IPv6 loopback address (::1) on lo" >&2
     exit 77
 fi
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-cd "$dir"
+enter_scratch_dir
 
 
 "$rdv" --port 0 --stats-interval 0 >srv.out 2>srv.err &

@@ -4,17 +4,10 @@
 # registration, the list, direct chat, errors, @exit, end of input, SIGTERM, expiry, junk,
 # SIGUSR1 stats, and stdin left blocking.
 set -euo pipefail
-# shellcheck source=../lib.bash
-source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../lib.bash"
+# shellcheck source=../../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../../lib.bash"
 rdv=$1 pc=$2
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-cd "$dir"
+enter_scratch_dir
 
 expiry=2 # rendezvousd --expiry
 # lists NAME FD REGEX: does a fresh @show_list (through FD) of NAME have a line matching REGEX?

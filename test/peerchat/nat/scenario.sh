@@ -8,8 +8,8 @@
 # timers below. Deadlines are generous: they cost nothing when things work, and ASan builds on
 # a loaded 2-core CI machine are slow.
 set -euo pipefail
-# shellcheck source=../lib.bash
-source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../lib.bash"
+# shellcheck source=../../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../../lib.bash"
 rdv=$(realpath "$1") pc=$(realpath "$2")
 # shellcheck source=../../../scripts/lib/nat-loss.bash
 source "${NL_LIB:?run this under scripts/nat-lab}/nat-loss.bash"
@@ -17,7 +17,7 @@ source "${NL_LIB:?run this under scripts/nat-lab}/nat-loss.bash"
 # The timers this test configures...
 expiry=6  # rendezvousd --expiry: a silent client is dropped after this
 refresh=2 # peerchat --refresh
-# ... and peerchat's fixed ones (client_core.hpp, libs/common/PROTOCOL.md).
+# ... and peerchat's fixed ones (client_options in client_types.hpp, libs/common/PROTOCOL.md).
 punch_duration=10  # both sides probe a new peer for this long
 delivery_timeout=5 # an unacknowledged chat is reported undelivered after this
 

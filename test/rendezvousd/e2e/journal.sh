@@ -4,24 +4,11 @@
 # systemd sets it, each line written there starts with "<N>"; with the variable unset, or
 # naming some other stream (inherited through a redirection), the output is the seed's, unchanged.
 set -euo pipefail
+# shellcheck source=../../lib.bash
+source "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/../../lib.bash"
 rdv=$1 pc=$2
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-cd "$dir"
+enter_scratch_dir
 
-fail() { echo "FAIL: $*" >&2; for f in *.out *.err; do echo "== $f" >&2; cat "$f" >&2; done; exit 1; }
-wait_for() { # FILE REGEX [SECONDS]
-    local deadline=$((SECONDS + ${3:-5}))
-    until grep -Eq -- "$2" "$1" 2>/dev/null; do
-        ((SECONDS < deadline)) || fail "timed out waiting for /$2/ in $1"
-        sleep 0.05
-    done
-}
 expect() { grep -Eq -- "$2" "$1" || fail "no /$2/ in $1"; }
 expect_not() { ! grep -Eq -- "$2" "$1" || fail "unexpected /$2/ in $1"; }
 

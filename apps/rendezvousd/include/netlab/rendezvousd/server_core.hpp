@@ -6,6 +6,8 @@
 
 #include <netlab/common/rendezvous_wire.hpp>
 #include <netlab/common/siphash.hpp>
+#include <netlab/rendezvousd/server_keys.hpp>
+#include <netlab/rendezvousd/server_stats.hpp>
 #include <netlab/rendezvousd/token_bucket.hpp>
 
 #include <chrono>
@@ -13,7 +15,6 @@
 #include <deque>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -41,27 +42,6 @@ struct server_options {
     /// At most this many datagrams come out of one call (plus at most one client's list): a
     /// fan-out to a large registry goes on at on_timer, letting other datagrams in between.
     std::size_t max_sends_per_call = 4096;
-};
-
-/// Counters for the stats line.
-struct server_stats {
-    std::uint64_t received = 0;
-    std::uint64_t malformed = 0;
-    std::uint64_t rate_limited = 0;
-    std::uint64_t unexpected = 0; ///< well-formed but not meant for a server (probes, chats)
-    std::uint64_t challenges = 0;
-    std::uint64_t registrations = 0;
-    std::uint64_t refreshes = 0;
-    std::uint64_t rebindings = 0;
-    std::uint64_t refused = 0;
-    std::uint64_t expired = 0;
-    std::uint64_t deregistered = 0;
-    std::uint64_t resyncs = 0;
-    std::uint64_t notices = 0; ///< join/leave notices sent
-    std::uint64_t lists = 0;   ///< whole lists sent (on joining, resync, or when cheaper)
-    std::uint64_t list_pages = 0;
-    std::uint64_t relayed = 0;
-    std::uint64_t relay_dropped = 0;
 };
 
 /// Which of the host's addresses a datagram arrived on, as the I/O layer numbers them (0:
@@ -130,7 +110,7 @@ private:
         token_bucket relay_bucket;
         std::uint32_t synced = 0; ///< the list version it has been told
         bool needs_list = true;   ///< owed the whole list (just joined, or asked to resync)
-        wire::bytes entry;        ///< its list entry, encoded, pair key zero: lists are memcpy
+        wire::bytes entry;        ///< wire::encode_entry of it: lists are assembled by copying
         // Clients in order of last refresh, oldest first: expiry looks only at the head.
         client* older = nullptr;
         client* newer = nullptr;
@@ -146,18 +126,17 @@ private:
                 actions& out);
     void handle(wire::endpoint const& from, wire::relay_ack const& m, time_point now, actions& out);
 
-    bool cookie_valid(wire::endpoint const& from, std::uint64_t cookie, time_point now) const;
-    std::uint64_t cookie_at(wire::endpoint const& from, std::int64_t epoch) const;
-    std::uint64_t new_secret();
-    std::uint64_t pair_key(std::string_view a_id, std::uint64_t a_secret, std::string_view b_id,
-                           std::uint64_t b_secret) const;
+    /// A register with a valid cookie of a live id with its secret: a refresh.
+    void refresh(client& c, wire::endpoint const& from, wire::register_request const& m,
+                 time_point now, siphash_key const& key, actions& out);
+    /// A register with a valid cookie of an id not registered (any more).
+    void enroll(wire::endpoint const& from, wire::register_request const& m, time_point now,
+                siphash_key const& key, actions& out);
     std::uint64_t pair_key(client const& a, client const& b) const {
-        return pair_key(a.id, a.secret, b.id, b.secret);
+        return keys_.pair_key(a.id, a.secret, b.id, b.secret);
     }
     wire::peer_entry entry_for(client const& c, client const& recipient) const;
 
-    /// Sends an unsigned reply to the current request's source.
-    void send(actions& out, wire::endpoint const& to, wire::message const& m);
     /// Sends `m` to a registered client, with its mac computed under the client's secret.
     void send_signed(actions& out, client const& to, wire::message const& m);
     /// Sends a direct reply signed with `key` (wire::reply_mac_key of the request).
@@ -185,11 +164,14 @@ private:
     /// The sender of a relay request, if its secret and source address check out.
     client* verified_sender(wire::endpoint const& from, std::string const& id,
                             std::uint64_t secret);
-    /// The verified, not rate-limited sender of a relay request; else refused or counted.
-    client* relay_sender(wire::endpoint const& from, std::string const& id, std::uint64_t secret,
-                         time_point now, actions& out);
-    /// The registered client a relay goes to (not the sender), counted either way.
-    client* relay_target(client const& sender, std::string const& id);
+    struct relay_route {
+        client* sender = nullptr; ///< verified and not rate-limited
+        client* target = nullptr; ///< registered, not the sender
+    };
+    /// Where a relay request goes: no sender (refused or counted), or a sender and, when the
+    /// target can be reached, a target (counted either way).
+    template <class Relay>
+    relay_route route(wire::endpoint const& from, Relay const& m, time_point now, actions& out);
 
     void link_newest(client& c);
     void unlink(client& c);
@@ -197,8 +179,7 @@ private:
     void prune_buckets(time_point now);
 
     server_options options_;
-    siphash_key key_;
-    std::uint64_t secret_counter_ = 0;
+    server_keys keys_;
     std::uint32_t version_ = 0;
     std::unordered_map<std::string, client> clients_;
     client* oldest_ = nullptr;
@@ -211,8 +192,7 @@ private:
     std::size_t lagging_ = 0;     ///< clients with synced != version_ or needs_list
     std::size_t entry_bytes_ = 0; ///< all entries' sizes: what a list costs
     client* sweep_ = nullptr;     ///< where the pump goes on (in expiry order); null: oldest
-    double notice_tokens_ = 0;    ///< may go negative: one client's list is sent whole
-    time_point notice_refill_{};
+    token_bucket notice_budget_;  ///< may go negative: one client's list is sent whole
     bool notices_held_ = false;
     time_point last_prune_{};
     server_stats stats_;

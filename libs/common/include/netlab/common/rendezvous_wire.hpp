@@ -2,13 +2,12 @@
 
 // The rendezvous datagram format shared by rendezvousd and peerchat: one versioned binary
 // format for every datagram the two programs exchange (documented byte by byte in
-// libs/common/PROTOCOL.md). Pure code: no sockets, no clocks.
+// libs/common/PROTOCOL.md). Pure code: no sockets, no clocks. The macs that most messages end
+// in are rendezvous_auth.hpp's business, the peer list's pages rendezvous_paging.hpp's.
 //
 // decode() is total: any byte string yields either a message that encode() turns back into
 // exactly the same bytes, or an error. It never reads out of bounds and rejects trailing bytes,
 // truncation, unknown types or versions and out-of-range fields.
-
-#include <netlab/common/siphash.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -135,14 +134,14 @@ struct relay_ack {
 /// the other direct replies, so a forged challenge cannot feed a client bogus cookies.
 struct challenge {
     std::uint64_t cookie = 0;
-    std::uint64_t mac = 0; ///< reply_mac_key, see below
+    std::uint64_t mac = 0; ///< reply_mac_key (rendezvous_auth.hpp)
     friend bool operator==(challenge const&, challenge const&) = default;
 };
 struct register_ack {
     std::uint64_t secret = 0;
     endpoint observed; ///< the client's public endpoint as the server sees it
     std::uint32_t list_version = 0;
-    std::uint64_t mac = 0; ///< reply_mac_key, see below
+    std::uint64_t mac = 0; ///< reply_mac_key (rendezvous_auth.hpp)
     friend bool operator==(register_ack const&, register_ack const&) = default;
 };
 struct refused {
@@ -154,7 +153,7 @@ struct refused {
         rate_limited = 5,
     };
     reason why = reason::id_taken;
-    std::uint64_t mac = 0; ///< reply_mac_key, see below
+    std::uint64_t mac = 0; ///< reply_mac_key (rendezvous_auth.hpp)
     friend bool operator==(refused const&, refused const&) = default;
 };
 /// One page of the peer list; a list of version V is complete once pages 0..page_count-1 of
@@ -164,24 +163,24 @@ struct list_page {
     std::uint16_t page = 0;
     std::uint16_t page_count = 1;
     std::vector<peer_entry> peers;
-    std::uint64_t mac = 0; ///< server_mac, see below
+    std::uint64_t mac = 0; ///< server_mac_key (rendezvous_auth.hpp)
     friend bool operator==(list_page const&, list_page const&) = default;
 };
 /// A peer appeared or changed its endpoints (NAT rebinding); the list is now at `version`.
 struct peer_joined {
     std::uint32_t version = 0;
     peer_entry peer;
-    std::uint64_t mac = 0; ///< server_mac, see below
+    std::uint64_t mac = 0; ///< server_mac_key (rendezvous_auth.hpp)
     friend bool operator==(peer_joined const&, peer_joined const&) = default;
 };
 struct peer_left {
     std::uint32_t version = 0;
     std::string id;
-    std::uint64_t mac = 0; ///< server_mac, see below
+    std::uint64_t mac = 0; ///< server_mac_key (rendezvous_auth.hpp)
     friend bool operator==(peer_left const&, peer_left const&) = default;
 };
 struct deregister_ack {
-    std::uint64_t mac = 0; ///< reply_mac_key, see below
+    std::uint64_t mac = 0; ///< reply_mac_key (rendezvous_auth.hpp)
     friend bool operator==(deregister_ack const&, deregister_ack const&) = default;
 };
 /// A relayed chat; `from` is the sender the server verified, not a claim.
@@ -189,42 +188,26 @@ struct relayed_chat {
     std::string from;
     std::uint64_t message_id = 0;
     std::string text;
-    std::uint64_t mac = 0; ///< server_mac, see below
+    std::uint64_t mac = 0; ///< server_mac_key (rendezvous_auth.hpp)
     friend bool operator==(relayed_chat const&, relayed_chat const&) = default;
 };
 struct relayed_ack {
     std::string from;
     std::uint64_t message_id = 0;
-    std::uint64_t mac = 0; ///< server_mac, see below
+    std::uint64_t mac = 0; ///< server_mac_key (rendezvous_auth.hpp)
     friend bool operator==(relayed_ack const&, relayed_ack const&) = default;
 };
 /// The server could not relay to `to` (unknown or not reachable).
 struct relay_failed {
     std::string to;
     std::uint64_t message_id = 0;
-    std::uint64_t mac = 0; ///< server_mac, see below
+    std::uint64_t mac = 0; ///< server_mac_key (rendezvous_auth.hpp)
     friend bool operator==(relay_failed const&, relay_failed const&) = default;
 };
 
-// The server signs what could otherwise be forged from its address by anyone who can spoof
-// a source address (list, notices, relayed messages): `mac` is siphash(server_mac_key(secret),
-// the datagram's bytes before the mac), with the recipient's registration secret, which only
-// the server and that client know.
-inline siphash_key server_mac_key(std::uint64_t secret) noexcept {
-    return {secret, 1};
-}
-
-// Direct replies (challenge, register_ack, refused, deregister_ack) are signed with what the
-// request carried and an off-path attacker has not seen: its secret and, for register, its
-// cookie (0 for the other requests). Until it is issued a secret a client puts a random nonce
-// in the secret field, so even the first challenge is signed with a key only it knows.
-inline siphash_key reply_mac_key(std::uint64_t secret, std::uint64_t cookie) noexcept {
-    return {secret, cookie ^ 2};
-}
-
 // --- peer -> peer --------------------------------------------------------------------------
-// `mac` is siphash(pair_key, the datagram's bytes before the mac): only the two peers (and the
-// server) know the pair key, so nobody else can speak as `from`.
+// `mac`: peer_mac_key (rendezvous_auth.hpp) of the pair key, which only the two peers (and the
+// server) know, so nobody else can speak as `from`.
 
 struct probe {
     std::string from;
@@ -270,10 +253,6 @@ boost::system::result<bytes, std::error_code> encode(message const& m);
 /// Decodes one whole datagram.
 boost::system::result<message, std::error_code> decode(std::span<std::uint8_t const> datagram);
 
-/// The bytes a peer-to-peer message's mac covers: its encoding minus the trailing 8-byte mac.
-/// Fails like encode().
-boost::system::result<bytes, std::error_code> mac_input(message const& m);
-
 /// The type byte of a datagram's header, or 0 when it has no valid header; lets a server count
 /// or rate-limit by kind without decoding.
 std::uint8_t peek_type(std::span<std::uint8_t const> datagram) noexcept;
@@ -284,19 +263,6 @@ bool valid_id(std::string_view id) noexcept;
 /// A valid chat text: at most max_text_length bytes and no control characters (0x00..0x1f,
 /// 0x7f); bytes >= 0x80 (UTF-8) are allowed.
 bool valid_text(std::string_view text) noexcept;
-
-/// Where the pair key (8 bytes, big-endian) sits in an encoded peer_joined for a peer `id`:
-/// a server announcing one join to many clients encodes once and patches only the key.
-constexpr std::size_t peer_joined_pair_key_offset(std::string_view id) noexcept {
-    return header_size + 4 + 1 + id.size();
-}
-
-/// Encoded size of one entry, for paging.
-std::size_t encoded_size(peer_entry const& e) noexcept;
-
-/// Splits `peers` into as few pages of `version` as fit max_datagram each (one empty page for
-/// an empty list). Entries must be valid (else encode() of a page fails later).
-std::vector<list_page> paginate(std::uint32_t version, std::vector<peer_entry> peers);
 
 } // namespace netlab::rendezvous
 
