@@ -1,3 +1,4 @@
+#include "enum_category.hpp"
 #include "rendezvous_fields.hpp"
 
 #include <netlab/common/rendezvous_wire.hpp>
@@ -12,35 +13,31 @@
 namespace netlab::rendezvous {
 namespace {
 
-class category_impl final : public std::error_category {
-public:
-    char const* name() const noexcept override { return "netlab.rendezvous"; }
-    std::string message(int ev) const override {
-        switch (static_cast<errc>(ev)) {
-        case errc::truncated:
-            return "datagram truncated";
-        case errc::trailing_bytes:
-            return "trailing bytes after the message";
-        case errc::bad_magic:
-            return "not a rendezvous datagram";
-        case errc::bad_version:
-            return "unsupported protocol version";
-        case errc::unknown_type:
-            return "unknown message type";
-        case errc::bad_id:
-            return "invalid client id";
-        case errc::bad_endpoint:
-            return "invalid endpoint";
-        case errc::bad_text:
-            return "invalid chat text";
-        case errc::bad_field:
-            return "field out of range";
-        case errc::too_large:
-            return "message larger than one datagram";
-        }
-        return "unknown rendezvous error";
+char const* describe(errc e) noexcept {
+    switch (e) {
+    case errc::truncated:
+        return "datagram truncated";
+    case errc::trailing_bytes:
+        return "trailing bytes after the message";
+    case errc::bad_magic:
+        return "not a rendezvous datagram";
+    case errc::bad_version:
+        return "unsupported protocol version";
+    case errc::unknown_type:
+        return "unknown message type";
+    case errc::bad_id:
+        return "invalid client id";
+    case errc::bad_endpoint:
+        return "invalid endpoint";
+    case errc::bad_text:
+        return "invalid chat text";
+    case errc::bad_field:
+        return "field out of range";
+    case errc::too_large:
+        return "message larger than one datagram";
     }
-};
+    return "unknown rendezvous error";
+}
 
 // ---- one layout per message, for both directions: PROTOCOL.md's table, field by field -----
 // `Io` is a detail::writer (with a const message) or a detail::reader (with a mutable one).
@@ -160,7 +157,7 @@ constexpr auto decoders = make_decoders(std::make_index_sequence<std::variant_si
 } // namespace
 
 std::error_category const& category() noexcept {
-    static category_impl const instance;
+    static netlab::detail::enum_category<errc> const instance{"netlab.rendezvous", describe};
     return instance;
 }
 
