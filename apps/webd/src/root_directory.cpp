@@ -136,73 +136,83 @@ boost::system::result<opened_file, std::error_code> root_directory::open(std::st
         }
     }
     std::string const name = path.empty() ? std::string{"."} : std::string{path};
-    sys::unique_fd fd;
-    if (follow_outside_) {
-        fd.reset(::openat(root_.get(), name.c_str(), open_flags));
-    } else {
-        if (have_openat2_) {
-            open_how how{};
-            how.flags = static_cast<std::uint64_t>(open_flags);
-            how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-            auto const rc = ::syscall(SYS_openat2, root_.get(), name.c_str(), &how, sizeof how);
-            fd.reset(static_cast<int>(rc));
-        } else {
-            // No openat2: refuse every symlink on the way (normalize_target already removed
-            // "..", so only symlinks could escape).
-            fd.reset(::openat(root_.get(), name.c_str(), open_flags | O_NOFOLLOW));
-            if (fd && name.find('/') != std::string::npos) {
-                // O_NOFOLLOW covers the last component only; check the directories on the way.
-                for (auto pos = name.find('/'); pos != std::string::npos;
-                     pos = name.find('/', pos + 1)) {
-                    struct stat st {};
-                    std::string const dir = name.substr(0, pos);
-                    if (::fstatat(root_.get(), dir.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-                        S_ISLNK(st.st_mode))
-                        return std::error_code{EXDEV, std::generic_category()};
-                }
-            }
-        }
-    }
+    auto fd = open_beneath(name);
     if (!fd)
-        return last_error();
+        return fd.error();
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
+    if (::fstat(fd->get(), &st) != 0)
         return last_error();
     opened_file out;
     out.info.regular = S_ISREG(st.st_mode);
     out.info.directory = S_ISDIR(st.st_mode);
     out.info.size = static_cast<std::uint64_t>(st.st_size);
     out.info.mtime = std::chrono::sys_seconds{std::chrono::seconds{st.st_mtim.tv_sec}};
+    if (out.info.regular && out.info.size > 0 && out.info.size <= cache_file_limit_)
+        out.content = copy_to_cache(fd->get(), st, name);
+    out.fd = std::move(*fd);
+    return out;
+}
+
+boost::system::result<sys::unique_fd, std::error_code>
+root_directory::open_beneath(std::string const& name) const {
+    sys::unique_fd fd;
+    if (follow_outside_) {
+        fd.reset(::openat(root_.get(), name.c_str(), open_flags));
+    } else if (have_openat2_) {
+        open_how how{};
+        how.flags = static_cast<std::uint64_t>(open_flags);
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        auto const rc = ::syscall(SYS_openat2, root_.get(), name.c_str(), &how, sizeof how);
+        fd.reset(static_cast<int>(rc));
+    } else {
+        // No openat2: refuse every symlink on the way (normalize_target already removed "..",
+        // so only symlinks could escape).
+        fd.reset(::openat(root_.get(), name.c_str(), open_flags | O_NOFOLLOW));
+        if (fd && name.find('/') != std::string::npos) {
+            // O_NOFOLLOW covers the last component only; check the directories on the way.
+            for (auto pos = name.find('/'); pos != std::string::npos;
+                 pos = name.find('/', pos + 1)) {
+                struct stat st {};
+                std::string const dir = name.substr(0, pos);
+                if (::fstatat(root_.get(), dir.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                    S_ISLNK(st.st_mode))
+                    return std::error_code{EXDEV, std::generic_category()};
+            }
+        }
+    }
+    if (!fd)
+        return last_error();
+    return fd;
+}
+
+std::shared_ptr<std::string const> root_directory::copy_to_cache(int fd, struct stat const& st,
+                                                                 std::string const& name) {
     // Only files whose inode last changed over cache_min_age (2 s) ago are copied: timestamps are
     // coarse (a jiffy), so a rewrite of the same size within one tick would otherwise look
     // unchanged. Any later change sets ctime to the current time, which then differs from the
     // copy's.
     auto const now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    if (out.info.regular && out.info.size > 0 && out.info.size <= cache_file_limit_ &&
-        st.st_ctim.tv_sec + cache_min_age_.count() <= now) {
-        auto content = std::make_shared<std::string>(static_cast<std::size_t>(out.info.size), '\0');
-        std::size_t got = 0;
-        while (got < content->size()) {
-            auto const n = ::pread(fd.get(), content->data() + got, content->size() - got,
-                                   static_cast<off_t>(got));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += static_cast<std::size_t>(n);
-        }
-        // A file that changed while we read it is served from its descriptor, not cached.
-        struct stat after {};
-        if (got == content->size() && ::fstat(fd.get(), &after) == 0 &&
-            after.st_size == st.st_size && after.st_mtim.tv_nsec == st.st_mtim.tv_nsec &&
-            after.st_mtim.tv_sec == st.st_mtim.tv_sec) {
-            std::shared_ptr<std::string const> shared = std::move(content);
-            remember(name, st, shared);
-            out.content = std::move(shared);
-        }
+    if (st.st_ctim.tv_sec + cache_min_age_.count() > now)
+        return nullptr;
+    auto content = std::make_shared<std::string>(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < content->size()) {
+        auto const n =
+            ::pread(fd, content->data() + got, content->size() - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += static_cast<std::size_t>(n);
     }
-    out.fd = std::move(fd);
-    return out;
+    // A file that changed while we read it is served from its descriptor, not cached.
+    struct stat after {};
+    if (got != content->size() || ::fstat(fd, &after) != 0 || after.st_size != st.st_size ||
+        after.st_mtim.tv_nsec != st.st_mtim.tv_nsec || after.st_mtim.tv_sec != st.st_mtim.tv_sec)
+        return nullptr;
+    std::shared_ptr<std::string const> shared = std::move(content);
+    remember(name, st, shared);
+    return shared;
 }
 
 } // namespace netlab::webd

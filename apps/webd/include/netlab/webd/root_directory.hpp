@@ -43,6 +43,13 @@ public:
 
 private:
     struct cached_file;
+    /// Opens `name` under the root by the rules above (openat2, or the no-symlink fallback).
+    boost::system::result<sys::unique_fd, std::error_code>
+    open_beneath(std::string const& name) const;
+    /// A shared copy of a small regular file, remembered for later opens; null when it is too
+    /// fresh to trust or changed while read.
+    std::shared_ptr<std::string const> copy_to_cache(int fd, struct stat const& st,
+                                                     std::string const& name);
     std::shared_ptr<cached_file const> lookup(std::string_view name);
     void remember(std::string const& name, struct stat const& st,
                   std::shared_ptr<std::string const> content);
