@@ -1,18 +1,10 @@
 #include <netlab/webd/response.hpp>
 
 #include <charconv>
+#include <cstring>
 #include <stdexcept>
 
 namespace netlab::webd {
-namespace {
-
-void append_number(std::string& out, std::uint64_t v) {
-    std::array<char, 24> buf{};
-    auto const [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-    out.append(buf.data(), end);
-}
-
-} // namespace
 
 std::string_view field_name(field f) noexcept {
     static constexpr std::array<std::string_view, static_cast<std::size_t>(field::count_)> names{
@@ -91,24 +83,40 @@ std::string_view reason_phrase(unsigned status) noexcept {
 }
 
 void serialize_http1(response_head const& head, bool keep_alive, std::string& out) {
-    out += "HTTP/1.1 ";
-    append_number(out, head.status());
-    out += ' ';
-    out += reason_phrase(head.status());
-    out += "\r\n";
+    // Sized once and copied into place: appending piece by piece cost more than the rest of
+    // a small file's response together.
+    std::string_view const connection =
+        keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    auto const reason = reason_phrase(head.status());
+    std::size_t size =
+        std::string_view{"HTTP/1.1 "}.size() + 10 + 1 + reason.size() + 2 + connection.size();
+    for (std::size_t i = 0; i < head.size(); ++i)
+        size += field_name(head[i].name).size() + head[i].value.size() + 4;
+    auto const start = out.size();
+    out.resize(start + size);
+    char* p = out.data() + start;
+    auto const put = [&p](std::string_view s) {
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    };
+    put("HTTP/1.1 ");
+    p = std::to_chars(p, p + 10, head.status()).ptr;
+    *p++ = ' ';
+    put(reason);
+    put("\r\n");
     for (std::size_t i = 0; i < head.size(); ++i) {
         auto const [name, value] = head[i];
-        out += field_name(name);
-        out += ": ";
-        out += value;
-        out += "\r\n";
+        put(field_name(name));
+        put(": ");
+        put(value);
+        put("\r\n");
     }
-    out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+    put(connection);
+    out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 std::string serialize_http1(response_head const& head, bool keep_alive) {
     std::string out;
-    out.reserve(320);
     serialize_http1(head, keep_alive, out);
     return out;
 }
