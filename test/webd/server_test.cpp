@@ -80,45 +80,15 @@ net::awaitable<std::string> exchange(std::uint16_t port, std::string head, bool 
     co_return out;
 }
 
-TEST(Server, AConnectionThatThrowsInItsCoroutineFreesItsSlot) {
-    net::io_context ioc;
-    w::config cfg;
-    cfg.bind = "127.0.0.1";
-    cfg.port = 0;
-    cfg.max_connections = 1; // a leaked slot would refuse every later connection
-    cfg.access_log = "off";
-    throwing_files files;
-    w::access_log log{"off"};
-    w::server srv{ioc, cfg, files, log};
-    srv.listen({});
-    srv.start();
-    auto const port = srv.local_port();
-
+struct answers {
     std::string first;
     std::string second;
-    net::co_spawn(
-        ioc,
-        [&]() -> net::awaitable<void> {
-            first = co_await exchange(port, "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n", true);
-            // The slot is given back through the listener's strand: allow it a moment.
-            for (int i = 0; i < 100; ++i) {
-                second = co_await exchange(port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", false);
-                if (second.starts_with("HTTP/1.1 404"))
-                    break;
-                net::steady_timer t{co_await net::this_coro::executor, 20ms};
-                co_await t.async_wait(use_tuple);
-            }
-            srv.stop();
-        },
-        net::detached);
-    ioc.run_for(30s);
-    EXPECT_EQ(first, ""); // closed without a response
-    EXPECT_TRUE(second.starts_with("HTTP/1.1 404")) << second;
-}
+};
 
-// Deterministic where the test above depends on timing: the throw happens in the coroutine,
-// after the file before it went out with sendfile.
-TEST(Server, AThrowAfterAFileInTheCoroutineClosesAndFreesTheSlot) {
+/// Sends `request` to a fresh server that allows one connection at a time (a leaked slot
+/// would refuse every later connection), then asks for /a until it gets its 404 (the slot is
+/// given back through the listener's strand: that may take a moment).
+answers first_then_second(std::string request, bool split) {
     net::io_context ioc;
     w::config cfg;
     cfg.bind = "127.0.0.1";
@@ -132,18 +102,14 @@ TEST(Server, AThrowAfterAFileInTheCoroutineClosesAndFreesTheSlot) {
     srv.start();
     auto const port = srv.local_port();
 
-    std::string first;
-    std::string second;
+    answers out;
     net::co_spawn(
         ioc,
         [&]() -> net::awaitable<void> {
-            first = co_await exchange(port,
-                                      "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
-                                      "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n",
-                                      false);
+            out.first = co_await exchange(port, request, split);
             for (int i = 0; i < 100; ++i) {
-                second = co_await exchange(port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", false);
-                if (second.starts_with("HTTP/1.1 404"))
+                out.second = co_await exchange(port, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", false);
+                if (out.second.starts_with("HTTP/1.1 404"))
                     break;
                 net::steady_timer t{co_await net::this_coro::executor, 20ms};
                 co_await t.async_wait(use_tuple);
@@ -152,6 +118,21 @@ TEST(Server, AThrowAfterAFileInTheCoroutineClosesAndFreesTheSlot) {
         },
         net::detached);
     ioc.run_for(30s);
+    return out;
+}
+
+TEST(Server, AConnectionThatThrowsInItsCoroutineFreesItsSlot) {
+    auto const [first, second] = first_then_second("GET /boom HTTP/1.1\r\nHost: x\r\n\r\n", true);
+    EXPECT_EQ(first, ""); // closed without a response
+    EXPECT_TRUE(second.starts_with("HTTP/1.1 404")) << second;
+}
+
+// Deterministic where the test above depends on timing: the throw happens in the coroutine,
+// after the file before it went out with sendfile.
+TEST(Server, AThrowAfterAFileInTheCoroutineClosesAndFreesTheSlot) {
+    auto const [first, second] = first_then_second("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"
+                                                   "GET /boom HTTP/1.1\r\nHost: x\r\n\r\n",
+                                                   false);
     auto const head_end = first.find("\r\n\r\n");
     ASSERT_NE(head_end, std::string::npos) << first;
     EXPECT_TRUE(first.starts_with("HTTP/1.1 200 OK\r\n"));
