@@ -25,13 +25,20 @@ date_source::date_source()
     : current_{make_text(now_second())} {}
 
 void date_source::tick() {
-    current_.store(make_text(now_second()), std::memory_order_release);
+    auto next = make_text(now_second());
+    std::lock_guard lock{mutex_};
+    current_.swap(next); // the old text is freed outside the lock, by next's destructor
+}
+
+std::shared_ptr<date_source::text const> date_source::current() const {
+    std::lock_guard lock{mutex_};
+    return current_;
 }
 
 std::string_view date_source::reader::now(date_source const& source) {
     auto const sec = now_second();
     if (!cached_ || cached_->second != sec) {
-        auto shared = source.current_.load(std::memory_order_acquire);
+        auto shared = source.current();
         // The clock loop may lag a moment behind the second boundary: format it here then.
         cached_ = shared && shared->second == sec ? std::move(shared) : make_text(sec);
     }

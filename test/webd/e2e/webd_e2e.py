@@ -84,7 +84,8 @@ class Webd:
             raise RuntimeError("webd did not start: " + "".join(self.stderr_lines))
         ALL_SERVERS.append(self.proc)
         # Drain stderr in the background so the pipe never fills.
-        threading.Thread(target=self._drain, daemon=True).start()
+        self.drainer = threading.Thread(target=self._drain, daemon=True)
+        self.drainer.start()
 
     def _drain(self):
         for line in self.proc.stderr:
@@ -102,10 +103,22 @@ class Webd:
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
+                self.stderr_lines.append("webd did not stop on SIGTERM; its threads:\n" +
+                                         thread_stacks(self.proc.pid))
                 self.proc.kill()
                 self.proc.wait()
+        self.drainer.join(timeout=5)  # the last lines (a sanitizer report) come at exit
         shutil.rmtree(self.tmp, ignore_errors=True)
         return self.proc.returncode
+
+
+def thread_stacks(pid):
+    """Every thread's backtrace (gdb, where installed): what a hung webd waits for."""
+    if not shutil.which("gdb"):
+        return "(no gdb)\n"
+    r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    return r.stdout.decode(errors="replace")
 
 
 def make_site(root):
@@ -207,7 +220,8 @@ class Base(unittest.TestCase):
 
     def tearDown(self):
         rc = self.server.stop()
-        self.assertEqual(rc, 0, "webd exit status")
+        # A sanitizer report is on stderr: show it, or the failure says only "66".
+        self.assertEqual(rc, 0, "webd exit status; stderr:\n" + "".join(self.server.stderr_lines))
 
 
 class Basics(Base):

@@ -4,9 +4,9 @@
 // server's clock loop publishes each new second; a connection keeps the value it last read
 // and touches the shared one only when the second changed.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string_view>
 
 namespace netlab::webd {
@@ -37,7 +37,13 @@ public:
     };
 
 private:
-    std::atomic<std::shared_ptr<text const>> current_;
+    std::shared_ptr<text const> current() const;
+
+    // Not std::atomic<std::shared_ptr>: libstdc++ 12 unlocks its load() with a relaxed store, so
+    // the pointer read races with the next store (TSan reports it). A reader takes this lock
+    // once a second at most.
+    mutable std::mutex mutex_;
+    std::shared_ptr<text const> current_;
 };
 
 } // namespace netlab::webd
