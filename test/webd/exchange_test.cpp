@@ -354,6 +354,39 @@ TEST_F(Exchange, DrainingClosesAnIdleConnectionAndEndsABusyOneAfterItsResponse) 
     EXPECT_EQ(idle.next({date, true}).what, w::io::close);
 }
 
+// Idle after a response, the exchange keeps its read buffer (a warm transport reads into it
+// without allocating) until the transport gives it back; both ways the next request is
+// answered the same.
+TEST_F(Exchange, KeepsItsBuffersAtWaitUntilTheTransportReleasesThem) {
+    EXPECT_FALSE(ex.holds_buffers()); // a new connection holds nothing
+    ASSERT_EQ(next().what, w::io::wait);
+    for (bool const release : {false, true, false}) {
+        receive(get_small);
+        std::string out;
+        ASSERT_EQ(transmit(out).what, w::io::wait);
+        EXPECT_EQ(out, expected_small(true));
+        EXPECT_TRUE(ex.holds_buffers());
+        EXPECT_EQ(ex.read_space().size(), w::http1_exchange::first_buffer);
+        if (release) {
+            ex.release_idle_buffers();
+            EXPECT_FALSE(ex.holds_buffers());
+        }
+    }
+}
+
+// A head that grew the read buffer does not keep it: that would cost an idle connection
+// 16 KiB.
+TEST_F(Exchange, AGrownReadBufferIsNotKeptAtWait) {
+    ASSERT_EQ(next().what, w::io::wait);
+    std::string const big_head =
+        "GET /small.txt HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(3000, 'p') + "\r\n\r\n";
+    receive(big_head);
+    std::string out;
+    ASSERT_EQ(transmit(out).what, w::io::wait);
+    EXPECT_EQ(out, expected_small(true));
+    EXPECT_FALSE(ex.holds_buffers());
+}
+
 TEST_F(Exchange, ARefusedBodyIsSkippedBeforeTheNextRequestWhateverItsSplit) {
     std::string const post = "POST /small.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
     std::string const body = "0123456789";

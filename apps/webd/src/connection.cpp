@@ -25,6 +25,10 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 /// sendfile(2) calls before yielding to the other connections on the same threads.
 constexpr int sendfile_calls_per_turn = 8;
 
+/// How long an idle connection keeps its read buffer and reads straight into it (warm)
+/// before giving the buffers back and waiting for readability instead (cold).
+constexpr auto warm_time = std::chrono::milliseconds{250};
+
 std::string remote_address(tcp::socket const& s) {
     boost::system::error_code ec;
     auto const ep = s.remote_endpoint(ec);
@@ -39,12 +43,16 @@ std::string remote_address(tcp::socket const& s) {
 } // namespace
 
 // A connection is idle (between requests) most of its life, so idling costs no coroutine
-// frame, buffer or parser: a plain async_wait for readability on the connection's strand.
-// When bytes arrive, step() answers what it can at once (complete requests whose responses
-// the socket takes whole); anything that must wait (more bytes, a request body, sendfile, a
-// full socket, a lingering close) continues in a coroutine, which returns to idling when the
-// exchange asks to wait. A watchdog timer (a plain handler too) enforces the deadline of the
-// current phase. Everything runs on the strand.
+// frame, buffer or parser. Just after a response it idles warm: an async_read_some into the
+// exchange's kept read buffer, which costs no system call (Asio queues it after a short
+// read) and brings the next request with a single recv. Once it has been idle for
+// warm_time, the watchdog cools it: the read is cancelled, the buffers are given back and a
+// plain async_wait for readability takes over (which costs an epoll_ctl each time, so a busy
+// connection avoids it). When bytes arrive, step() answers what it can at once (complete
+// requests whose responses the socket takes whole); anything that must wait (more bytes, a
+// request body, sendfile, a full socket, a lingering close) continues in a coroutine, which
+// returns to idling when the exchange asks to wait. The watchdog timer (a plain handler
+// too) also enforces the deadline of the current phase. Everything runs on the strand.
 class connection : public std::enable_shared_from_this<connection> {
 public:
     connection(tcp::socket socket, std::shared_ptr<connection_context const> ctx)
@@ -175,10 +183,45 @@ private:
 
     void wait_readable() {
         waiting_ = true;
+        if (!exchange_.holds_buffers())
+            return wait_cold();
+        warm_ = true;
+        cool_at_ = steady::now() + warm_time;
+        // The watchdog must wake by about cool_at_; moving it earlier costs a timer update,
+        // so only when it sleeps much longer (once per warm spell of a busy connection).
+        if (deadline_ < armed_ || armed_ > cool_at_ + warm_time)
+            timer_.cancel();
+        auto const space = exchange_.read_space();
+        socket_.async_read_some(
+            net::buffer(space.data(), space.size()),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                self->on_warm(ec, n);
+            });
+    }
+
+    void wait_cold() {
         arm();
         socket_.async_wait(
             tcp::socket::wait_read,
             [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+    }
+
+    void on_warm(boost::system::error_code ec, std::size_t n) {
+        warm_ = false;
+        bool const cooled = std::exchange(cooling_, false) && ec == net::error::operation_aborted;
+        if (closed_)
+            return;
+        if (cooled && !timed_out_ && !draining_) {
+            exchange_.release_idle_buffers();
+            return wait_cold(); // still waiting_
+        }
+        waiting_ = false;
+        if (draining_ && ec == net::error::operation_aborted && !timed_out_) {
+            // Nothing arrived: with nothing buffered, a draining exchange closes.
+        } else {
+            report_read(ec, n);
+        }
+        step();
     }
 
     void on_readable(boost::system::error_code ec) {
@@ -214,7 +257,7 @@ private:
     // ---- deadlines ------------------------------------------------------------------------
 
     void arm_watchdog() {
-        armed_ = deadline_;
+        armed_ = warm_ && !cooling_ ? std::min(deadline_, cool_at_) : deadline_;
         timer_.expires_at(armed_);
         timer_.async_wait(
             [self = shared_from_this()](boost::system::error_code) { self->on_watchdog(); });
@@ -223,12 +266,19 @@ private:
     void on_watchdog() {
         if (closed_)
             return;
-        if (steady::now() < deadline_)
-            return arm_watchdog(); // the deadline moved (or was cancelled to move earlier)
-        timed_out_ = true;
-        deadline_ = steady::time_point::max();
+        auto const now = steady::now();
         boost::system::error_code ignored;
-        socket_.cancel(ignored); // the pending read/write/wait ends with operation_aborted
+        if (now >= deadline_) {
+            timed_out_ = true;
+            deadline_ = steady::time_point::max();
+            socket_.cancel(ignored); // the pending read/write/wait ends with operation_aborted
+            return;
+        }
+        if (warm_ && !cooling_ && now >= cool_at_) {
+            cooling_ = true;
+            socket_.cancel(ignored); // on_warm() gives the buffers back and waits cold
+        }
+        arm_watchdog(); // the deadline moved (or was cancelled to move earlier)
     }
 
     /// Before each wait: a deadline later than the armed expiry costs nothing (the watchdog
@@ -349,7 +399,10 @@ private:
     std::string remote_;
     steady::time_point deadline_ = steady::time_point::max();
     steady::time_point armed_ = steady::time_point::max();
-    bool waiting_ = false; ///< in wait_readable(): idle, safe to cancel for a drain
+    steady::time_point cool_at_{}; ///< when a warm idle connection turns cold
+    bool waiting_ = false;         ///< in wait_readable(): idle, safe to cancel for a drain
+    bool warm_ = false;            ///< idle with a read into the kept buffer pending
+    bool cooling_ = false;         ///< that read was cancelled to turn cold
     bool timed_out_ = false;
     bool draining_ = false;
     bool closed_ = false;

@@ -51,7 +51,7 @@ std::optional<action> http1_exchange::next_request(request_context const& ctx) {
             phase_ = phase::closed;
             return std::nullopt;
         }
-        release_buffers();
+        trim_for_idle();
         return action{io::wait, take_pending()};
     }
     auto const out = reader_.feed(buffered());
@@ -261,6 +261,19 @@ void http1_exchange::release_buffers() {
     begin_ = end_ = 0;
     std::vector<char>{}.swap(buffer_);
     out_.reset();
+}
+
+void http1_exchange::release_idle_buffers() {
+    if (begin_ == end_) // never with bytes of a next request buffered
+        release_buffers();
+}
+
+void http1_exchange::trim_for_idle() {
+    begin_ = end_ = 0;
+    if (buffer_.size() > first_buffer)
+        std::vector<char>{}.swap(buffer_);
+    if (out_ && (out_->head.capacity() > kept_head || out_->scratch.capacity() > kept_scratch))
+        out_.reset();
 }
 
 // Drops CR/LF bytes between requests (RFC 9112 2.2: some clients send a CRLF after a

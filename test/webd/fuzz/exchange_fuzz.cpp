@@ -52,8 +52,10 @@ void check_head(std::string_view data) {
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
     if (size == 0)
         return 0;
-    // The first byte sets the piece size for reads and writes (1 to 64 bytes).
+    // The first byte sets the piece size for reads and writes (1 to 64 bytes), and whether
+    // the transport gives the buffers back at each wait (a cold idle connection).
     std::size_t const piece = (data[0] & 0x3f) + 1;
+    bool const release_at_wait = (data[0] & 0x40) != 0;
     std::string_view input{reinterpret_cast<char const*>(data) + 1, size - 1};
     fake_root root;
     w::exchange_settings settings;
@@ -70,6 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
                 ex.on_read(0);
                 break;
             }
+            if (a.what == w::io::wait && release_at_wait)
+                ex.release_idle_buffers();
             auto const space = ex.read_space();
             auto const n = std::min({piece, input.size(), space.size()});
             if (n == 0)

@@ -29,7 +29,7 @@ namespace netlab::webd {
 
 /// What the exchange asks its transport to do next.
 enum class io : std::uint8_t {
-    wait,        ///< idle: wait until the peer sends (no buffer is held meanwhile), then read
+    wait,        ///< idle: wait until the peer sends, then read into read_space()
     read,        ///< read more bytes into read_space()
     write,       ///< write `data` (both parts, in order); `more`: file bytes follow (cork)
     read_file,   ///< fill file_buffer() from `fd` at `offset`, then report on_file_read()
@@ -70,6 +70,10 @@ public:
     /// The read buffer a request starts with (none while idle); it grows for large heads up
     /// to the header limit.
     static constexpr std::size_t first_buffer = 1024;
+    /// Kept at io::wait only up to these sizes: a large head or small file is rare, and its
+    /// buffer would cost every idle connection that once had one.
+    static constexpr std::size_t kept_head = 1024;
+    static constexpr std::size_t kept_scratch = 4096;
 
     /// Called for every response sent, whole or in part, and for final errors (then without
     /// a request: method and target empty); the transport adds the peer and the time.
@@ -83,6 +87,13 @@ public:
 
     /// Where io::wait (once readable) and io::read put bytes; then on_read(n).
     std::span<char> read_space();
+    /// At io::wait the exchange keeps its small buffers (the read buffer and a response's
+    /// head), so that a busy connection's next request allocates nothing and its transport
+    /// can read straight into read_space(). A transport whose connection stays idle calls
+    /// this to give them back; read_space() allocates again when needed.
+    void release_idle_buffers();
+    /// Whether read_space() has room without allocating (the buffers were kept at io::wait).
+    bool holds_buffers() const noexcept { return !buffer_.empty(); }
     /// `n` bytes arrived in read_space(); 0 means the peer closed its side.
     void on_read(std::size_t n);
     /// `n` bytes of the current write, write_final or send_file went out.
@@ -108,6 +119,7 @@ private:
     void start_final(unsigned status, request_context const& ctx, bool linger);
     void finish_response();
     void release_buffers();
+    void trim_for_idle();
     void skip_empty_lines() noexcept;
     std::string_view buffered() const noexcept;
     std::string_view memory_body() const noexcept;
