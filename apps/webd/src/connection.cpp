@@ -29,12 +29,15 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 /// time), as lighttpd and nginx do.
 constexpr int sendfile_calls_per_turn = 1;
 
-/// Unsent bytes the kernel holds for a socket before it reports it unwritable. Without a
-/// limit, a socket's send buffer (tcp_wmem, 4 MiB here) takes megabytes of unsent file at
-/// once and the first connection's burst delays the others; with it, writes wait until the
-/// data in flight drains below 256 KiB, and the connections interleave in smaller steps.
+/// Unsent bytes the kernel may hold for a socket before it reports it unwritable. Without a
+/// limit, a socket's send buffer (tcp_wmem, up to 4 MiB) takes megabytes of unsent file at
+/// once, and the first connection's burst delays the others; with it, a sendfile waits until
+/// the unsent part drains below 32 KiB, and the connections interleave in small steps.
+/// Bytes in flight are not limited, so a long fat path still fills its window. Measured with
+/// 4 and 16 connections on one thread (10 MiB files): 256 KiB gave 2.1-2.3 GB/s, 64 KiB
+/// 2.3-2.7, 32 KiB 3.0-3.9 (lighttpd 2.1-2.5 in the same runs).
 using notsent_lowat = net::detail::socket_option::integer<IPPROTO_TCP, TCP_NOTSENT_LOWAT>;
-constexpr int notsent_lowat_bytes = 256 * 1024;
+constexpr int notsent_lowat_bytes = 32 * 1024;
 
 /// How long an idle connection keeps its read buffer and reads straight into it (warm)
 /// before giving the buffers back and waiting for readability instead (cold).

@@ -24,8 +24,9 @@ struct send_result {
 
 class response_writer {
 public:
-    /// sendfile(2) count per call: 256 KiB, one TCP_NOTSENT_LOWAT's worth (see connection.cpp).
-    /// A call of 1 MiB held the thread ~0.8 ms while other connections waited.
+    /// sendfile(2) count per call. With TCP_NOTSENT_LOWAT (connection.cpp), 256 KiB beat
+    /// 128 KiB (more calls) and 512 KiB-2 MiB (one call held the thread ~0.8 ms per MiB while
+    /// the other connections waited).
     static constexpr std::size_t sendfile_chunk = 256 * 1024;
 
     /// `socket` is a connected, non-blocking stream socket the writer does not own.
