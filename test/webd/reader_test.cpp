@@ -72,6 +72,38 @@ TEST(Reader, PipelinedHeadsComeOneAtATime) {
     EXPECT_EQ(a.consumed + b.consumed, two.size());
 }
 
+// The reader keeps its state object from message to message: nothing of one head may leak
+// into the next, and release() (an idle connection's) changes nothing either.
+TEST(Reader, ResetAndReleaseForgetThePreviousHead) {
+    w::request_reader r;
+    ASSERT_EQ(r.feed("\r\nPOST /1 HTTP/1.0\r\nHost: a\r\nIf-None-Match: \"x\"\r\n"
+                     "If-None-Match: \"y\"\r\nRange: bytes=0-1\r\nConnection: close\r\n"
+                     "Content-Length: 3\r\nUser-Agent: u\r\n\r\n")
+                  .status,
+              state::done);
+    EXPECT_EQ(r.head().if_none_match, "\"x\", \"y\"");
+    for (bool const release : {false, true}) {
+        r.reset();
+        if (release)
+            r.release();
+        std::string_view const plain = "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+        auto const out = r.feed(plain);
+        ASSERT_EQ(out.status, state::done);
+        EXPECT_EQ(out.consumed, plain.size());
+        auto const& h = r.head();
+        EXPECT_EQ(h.method, "GET");
+        EXPECT_EQ(h.target, "/2");
+        EXPECT_EQ(h.version, 11U);
+        EXPECT_EQ(h.host_count, 1U);
+        EXPECT_FALSE(h.has_if_none_match);
+        EXPECT_EQ(h.if_none_match, "");
+        EXPECT_FALSE(h.has_range);
+        EXPECT_FALSE(h.connection_close);
+        EXPECT_EQ(h.content_length_count, 0U);
+        EXPECT_EQ(h.user_agent, "");
+    }
+}
+
 TEST(Reader, LongRequestLineIs414) {
     w::request_reader r;
     std::string const line = "GET /" + std::string(9000, 'a');

@@ -1,11 +1,13 @@
 // Path resolution against a real directory tree: nothing outside the root is ever served,
 // whatever the encoding, and symlinks that leave the root are refused.
+#include <netlab/common/http.hpp>
 #include <netlab/webd/request_handler.hpp>
 #include <netlab/webd/root_directory.hpp>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -235,6 +237,32 @@ TEST_F(Traversal, CachedCopiesFollowChangesAndNeverEscape) {
     EXPECT_EQ(fetch(root, "/changing.txt").status(), 403);
     fs::remove(file);
     EXPECT_EQ(fetch(root, "/changing.txt").status(), 404);
+}
+
+// A cached copy carries the header values derived when it was cached: the same as the file's
+// own, and new ones once the file changed.
+TEST_F(Traversal, CachedCopiesCarryTheFilesHeaders) {
+    w::root_directory root{(base_ / "root").string(), false, 1 << 20, 32 * 1024, 0s, 0ms};
+    auto const file = base_ / "root" / "style.css";
+    auto const fields = {w::field::etag, w::field::last_modified, w::field::content_type};
+    for (auto const* text : {"a{}", "body{color:red}"}) {
+        write(file, text);
+        fs::last_write_time(file, fs::last_write_time(file) + std::chrono::hours{1});
+        auto const direct = fetch(root, "/style.css"); // opened, then cached
+        auto const cached = fetch(root, "/style.css");
+        ASSERT_TRUE(cached.cached);
+        EXPECT_EQ(read_body(cached), text);
+        for (auto const f : fields) {
+            ASSERT_TRUE(direct.head.get(f)) << w::field_name(f);
+            EXPECT_EQ(cached.head.get(f), direct.head.get(f)) << w::field_name(f);
+        }
+        EXPECT_EQ(cached.head.get(w::field::content_type), "text/css");
+        auto const etag = std::string{*cached.head.get(w::field::etag)};
+        EXPECT_EQ(etag, netlab::http::make_etag(
+                            std::chrono::time_point_cast<std::chrono::seconds>(
+                                std::chrono::file_clock::to_sys(fs::last_write_time(file))),
+                            std::string_view{text}.size()));
+    }
 }
 
 TEST_F(Traversal, BetweenRevalidationsTheCopyIsServedButNeverAnEscape) {

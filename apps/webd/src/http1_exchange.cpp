@@ -264,8 +264,10 @@ void http1_exchange::release_buffers() {
 }
 
 void http1_exchange::release_idle_buffers() {
-    if (begin_ == end_) // never with bytes of a next request buffered
+    if (begin_ == end_) { // never with bytes of a next request buffered
         release_buffers();
+        reader_.release();
+    }
 }
 
 void http1_exchange::trim_for_idle() {

@@ -175,10 +175,12 @@ private:
 
     response serve(opened_file opened) const {
         auto const& info = opened.info;
-        auto const etag = h::make_etag(info.mtime, info.size);
-        char last_modified[29];
-        h::format_http_date(info.mtime, last_modified);
-        std::string_view const last_modified_sv{last_modified, sizeof last_modified};
+        std::optional<file_headers> computed;
+        if (!opened.headers)
+            computed = file_headers::of(info, path_);
+        auto const& fh = opened.headers ? *opened.headers : *computed;
+        std::string_view const etag = fh.etag;
+        auto const last_modified_sv = fh.last_modified_text();
 
         response r;
         r.keep_alive = keep_;
@@ -197,7 +199,7 @@ private:
         std::uint64_t const offset = partial ? range.range.first : 0;
         std::uint64_t const length = partial ? range.range.length() : info.size;
         r.head = make_head(partial ? 206 : 200, ctx_, opts_);
-        r.head.set(field::content_type, h::mime_type(path_)).set(field::content_length, length);
+        r.head.set(field::content_type, fh.content_type).set(field::content_length, length);
         r.head.set(field::last_modified, last_modified_sv).set(field::etag, etag);
         if (partial)
             r.head.set(field::content_range, "bytes " + std::to_string(range.range.first) + '-' +
@@ -225,6 +227,14 @@ private:
 };
 
 } // namespace
+
+file_headers file_headers::of(file_info const& info, std::string_view path) {
+    file_headers out;
+    out.etag = h::make_etag(info.mtime, info.size);
+    h::format_http_date(info.mtime, out.last_modified);
+    out.content_type = h::mime_type(path);
+    return out;
+}
 
 response make_error_response(unsigned status, request_context const& ctx, bool keep_alive,
                              handler_options const& opts, bool head_only,

@@ -187,7 +187,7 @@ request_reader& request_reader::operator=(request_reader&&) noexcept = default;
 
 request_reader::outcome request_reader::feed(std::string_view buffered) {
     if (!impl_) {
-        // Allocated per message and freed by reset(): an idle connection holds no parser.
+        // Kept from message to message while the connection is busy; release() frees it.
         impl_ = std::make_unique<impl>();
         impl_->limits = limits_;
     }
@@ -241,6 +241,17 @@ request_head const& request_reader::head() const noexcept {
 }
 
 void request_reader::reset() {
+    if (!impl_)
+        return;
+    auto& p = *impl_;
+    p.parser.reset();
+    p.head = {};
+    p.fed = 0;
+    p.started = p.line_done = false;
+    p.joined_if_none_match.clear();
+}
+
+void request_reader::release() noexcept {
     impl_.reset();
 }
 

@@ -15,16 +15,14 @@ std::string_view field_name(field f) noexcept {
 }
 
 response_head::response_head(unsigned status)
-    : status_{status} {
-    values_.reserve(128);
-}
+    : status_{status} {}
 
 response_head& response_head::set(field f, std::string_view value) {
     if (count_ == max_fields)
         throw std::length_error{"response_head: too many fields"}; // a bug in the handler
     slots_[count_++] = {f, static_cast<std::uint32_t>(values_.size()),
                         static_cast<std::uint32_t>(value.size())};
-    values_.append(value);
+    values_.insert(values_.end(), value.begin(), value.end());
     return *this;
 }
 

@@ -21,6 +21,15 @@ std::error_code last_error() {
 
 constexpr int open_flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
 
+file_info info_of(struct stat const& st) noexcept {
+    file_info info;
+    info.regular = S_ISREG(st.st_mode);
+    info.directory = S_ISDIR(st.st_mode);
+    info.size = static_cast<std::uint64_t>(st.st_size);
+    info.mtime = std::chrono::sys_seconds{std::chrono::seconds{st.st_mtim.tv_sec}};
+    return info;
+}
+
 } // namespace
 
 struct root_directory::cached_file {
@@ -30,6 +39,7 @@ struct root_directory::cached_file {
     timespec mtime{};
     timespec ctime{};
     std::shared_ptr<std::string const> content;
+    file_headers headers; ///< derived once, served with every hit
     /// steady_clock nanoseconds of the last stat() that confirmed the copy; entries are
     /// shared between threads, so this one mutable field is atomic.
     mutable std::atomic<std::int64_t> checked{0};
@@ -110,6 +120,7 @@ void root_directory::remember(std::string const& name, struct stat const& st,
     entry->mtime = st.st_mtim;
     entry->ctime = st.st_ctim;
     entry->content = std::move(content);
+    entry->headers = file_headers::of(info_of(st), name);
     entry->checked.store(steady_ns(), std::memory_order_relaxed);
     std::scoped_lock lock{mutex_};
     if (auto const it = cache_.find(name); it != cache_.end()) {
@@ -132,6 +143,7 @@ boost::system::result<opened_file, std::error_code> root_directory::open(std::st
             out.info.size = static_cast<std::uint64_t>(hit->size);
             out.info.mtime = std::chrono::sys_seconds{std::chrono::seconds{hit->mtime.tv_sec}};
             out.content = hit->content;
+            out.headers = std::shared_ptr<file_headers const>{hit, &hit->headers};
             return out;
         }
     }
@@ -143,10 +155,7 @@ boost::system::result<opened_file, std::error_code> root_directory::open(std::st
     if (::fstat(fd->get(), &st) != 0)
         return last_error();
     opened_file out;
-    out.info.regular = S_ISREG(st.st_mode);
-    out.info.directory = S_ISDIR(st.st_mode);
-    out.info.size = static_cast<std::uint64_t>(st.st_size);
-    out.info.mtime = std::chrono::sys_seconds{std::chrono::seconds{st.st_mtim.tv_sec}};
+    out.info = info_of(st);
     if (out.info.regular && out.info.size > 0 && out.info.size <= cache_file_limit_)
         out.content = copy_to_cache(fd->get(), st, name);
     out.fd = std::move(*fd);

@@ -52,11 +52,27 @@ struct file_info {
     std::chrono::sys_seconds mtime{};
 };
 
+/// The header values that depend only on the file (its path, size and mtime). The handler
+/// computes them per request, unless the opener kept them with a cached file (as nginx's
+/// open_file_cache keeps what it derived from stat).
+struct file_headers {
+    std::string etag;
+    char last_modified[29]{};      ///< IMF-fixdate
+    std::string_view content_type; ///< a static string
+
+    static file_headers of(file_info const& info, std::string_view path);
+    std::string_view last_modified_text() const noexcept {
+        return {last_modified, sizeof last_modified};
+    }
+};
+
 struct opened_file {
     sys::unique_fd fd;
     file_info info;
     /// The whole file, when the opener keeps small files in memory (then `fd` may be empty).
     std::shared_ptr<std::string const> content;
+    /// With `content`, optionally: its file_headers, computed when it was cached.
+    std::shared_ptr<file_headers const> headers;
 };
 
 /// Opens paths relative to the document root ("" is the root itself). Implementations must

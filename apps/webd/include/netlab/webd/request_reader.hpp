@@ -43,6 +43,9 @@ public:
 
     /// Prepares for the next message (a fresh parser).
     void reset();
+    /// Between messages: frees what the reader holds (an idle connection's), until the next
+    /// feed().
+    void release() noexcept;
 
 private:
     struct impl;

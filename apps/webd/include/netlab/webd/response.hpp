@@ -8,6 +8,8 @@
 
 #include <netlab/sys/unique_fd.hpp>
 
+#include <boost/container/small_vector.hpp>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -37,7 +39,8 @@ enum class field : std::uint8_t {
 std::string_view field_name(field f) noexcept;
 
 /// Status and fields of a response, in the order they were added. Values are copied into one
-/// buffer, so building a head costs one allocation however many fields it has.
+/// buffer, inside the head up to 256 bytes (every head webd makes but a long redirect), so
+/// building one allocates nothing.
 class response_head {
 public:
     static constexpr std::size_t max_fields = 12;
@@ -61,7 +64,7 @@ public:
     std::size_t size() const noexcept { return count_; }
     entry operator[](std::size_t i) const noexcept {
         auto const& s = slots_[i];
-        return {s.name, std::string_view{values_}.substr(s.offset, s.length)};
+        return {s.name, std::string_view{values_.data() + s.offset, s.length}};
     }
 
 private:
@@ -73,7 +76,7 @@ private:
     unsigned status_ = 200;
     std::uint8_t count_ = 0;
     std::array<slot, max_fields> slots_{};
-    std::string values_;
+    boost::container::small_vector<char, 256> values_;
 };
 
 /// The reason phrase webd sends for `status` ("NOT FOUND" for 404, as the seed did).
