@@ -360,11 +360,13 @@ TEST_F(Exchange, DrainingClosesAnIdleConnectionAndEndsABusyOneAfterItsResponse) 
 TEST_F(Exchange, KeepsItsBuffersAtWaitUntilTheTransportReleasesThem) {
     EXPECT_FALSE(ex.holds_buffers()); // a new connection holds nothing
     ASSERT_EQ(next().what, w::io::wait);
+    std::uint32_t sent = 0;
     for (bool const release : {false, true, false}) {
         receive(get_small);
         std::string out;
         ASSERT_EQ(transmit(out).what, w::io::wait);
         EXPECT_EQ(out, expected_small(true));
+        EXPECT_EQ(ex.responses(), ++sent);
         EXPECT_TRUE(ex.holds_buffers());
         EXPECT_EQ(ex.read_space().size(), w::http1_exchange::first_buffer);
         if (release) {

@@ -42,6 +42,10 @@ constexpr int notsent_lowat_bytes = 32 * 1024;
 /// How long an idle connection keeps its read buffer and reads straight into it (warm)
 /// before giving the buffers back and waiting for readability instead (cold).
 constexpr auto warm_time = std::chrono::milliseconds{250};
+/// Responses a connection must have had before it idles warm: a client that fetches one
+/// file, like most of a burst of new clients, never holds buffers while idle. (10,000
+/// connections of one request each, all warm at once, left the heap 17 MiB larger.)
+constexpr std::uint32_t warm_after = 2;
 
 std::string remote_address(tcp::socket const& s) {
     boost::system::error_code ec;
@@ -57,7 +61,8 @@ std::string remote_address(tcp::socket const& s) {
 } // namespace
 
 // A connection is idle (between requests) most of its life, so idling costs no coroutine
-// frame, buffer or parser. Just after a response it idles warm: an async_read_some into the
+// frame, buffer or parser. After its second and later responses it idles warm for a moment
+// (warm_time): an async_read_some into the
 // exchange's kept read buffer, which costs no system call (Asio queues it after a short
 // read) and brings the next request with a single recv. Once it has been idle for
 // warm_time, the watchdog cools it: the read is cancelled, the buffers are given back and a
@@ -198,8 +203,10 @@ private:
 
     void wait_readable() {
         waiting_ = true;
-        if (!exchange_.holds_buffers())
+        if (exchange_.responses() < warm_after) {
+            exchange_.release_idle_buffers();
             return wait_cold();
+        }
         warm_ = true;
         cool_at_ = steady::now() + warm_time;
         // The watchdog must wake by about cool_at_; moving it earlier costs a timer update,

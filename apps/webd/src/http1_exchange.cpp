@@ -1,6 +1,7 @@
 #include <netlab/webd/http1_exchange.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace netlab::webd {
 
@@ -162,6 +163,8 @@ void http1_exchange::finish_response() {
     auto const body_bytes =
         (written_ > out_->head.size() ? written_ - out_->head.size() : 0) + file_sent_;
     log(&reader_.head(), out_->res->status(), body_bytes);
+    if (responses_ != std::numeric_limits<std::uint32_t>::max())
+        ++responses_;
     reader_.reset();
     out_->res.reset();
     written_ = file_sent_ = 0;

@@ -94,6 +94,8 @@ public:
     void release_idle_buffers();
     /// Whether read_space() has room without allocating (the buffers were kept at io::wait).
     bool holds_buffers() const noexcept { return !buffer_.empty(); }
+    /// Responses sent whole so far (saturating).
+    std::uint32_t responses() const noexcept { return responses_; }
     /// `n` bytes arrived in read_space(); 0 means the peer closed its side.
     void on_read(std::size_t n);
     /// `n` bytes of the current write, write_final or send_file went out.
@@ -149,6 +151,7 @@ private:
     std::uint64_t written_ = 0;   ///< bytes of head_ and the in-memory body sent
     std::uint64_t file_sent_ = 0; ///< bytes sent with send_file
     std::uint64_t discard_left_ = 0;
+    std::uint32_t responses_ = 0;
     unsigned final_status_ = 0;
     bool final_tried_ = false;
     bool linger_after_final_ = false;
