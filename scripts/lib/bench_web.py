@@ -257,14 +257,33 @@ def proc_seconds(pids):
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def ksoftirqd_pids():
+    """The kernel threads that run deferred network softirq work: on loopback that is the
+    benchmark's own work (the server's and wrk's packets), not other people's."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/comm" % entry) as f:
+                    if f.read().startswith("ksoftirqd/"):
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+KSOFTIRQD = ksoftirqd_pids()
+
+
 def wrk(srv, path, conns, threads, duration, pin):
     """One wrk run against `srv`. Besides wrk's numbers, "others": the share of the machine's
-    CPU time that went to processes other than the server and wrk (other people's work)."""
+    CPU time that went to processes other than the server, wrk and ksoftirqd (other people's
+    work)."""
     argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration, "--latency",
             "http://127.0.0.1:%d%s" % (srv.port, path)]
     if pin is not None:
         argv = ["taskset", "-c", pin, *argv]
-    pids = srv.pids()
+    pids = srv.pids() + KSOFTIRQD
     busy0, total0 = cpu_seconds()
     srv0 = proc_seconds(pids)
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
