@@ -38,7 +38,7 @@ chat_client::chat_client(net::any_io_executor ex, program_options const& options
     , signals_{strand_, SIGINT, SIGTERM}
     , print_{std::move(print)}
     , print_error_{std::move(print_error)} {
-    netlab::asio::bind_dual_stack(socket_, options_.port);
+    netlab::asio::bind_udp(socket_, {}, options_.port);
     ipv6_ = socket_.local_endpoint().protocol() == udp::v6();
     // Every address of the name, in getaddrinfo's order (RFC 6724: the preferred family
     // first); the core tries them in turn until one answers.

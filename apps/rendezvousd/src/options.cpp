@@ -1,6 +1,7 @@
 #include <netlab/cli/command_line.hpp>
 #include <netlab/rendezvousd/options.hpp>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/program_options/value_semantic.hpp>
 
 #include <ostream>
@@ -27,8 +28,10 @@ struct raw_options {
 
 po::options_description settings_description(daemon_options& o, raw_options& raw) {
     po::options_description settings;
-    settings.add_options()("port", po::value(&raw.port)->default_value(raw.port),
-                           "UDP port, on all interfaces (IPv4 and IPv6); 0: any free port")(
+    settings.add_options()("bind", po::value(&o.bind)->value_name("ADDR"),
+                           "IP address to listen on (default: every interface, IPv6 and IPv4 "
+                           "on one socket)")("port", po::value(&raw.port)->default_value(raw.port),
+                                             "UDP port; 0: any free port")(
         "expiry", po::value(&raw.expiry)->default_value(raw.expiry),
         "seconds without a refresh before a client is removed")(
         "rate-limit", po::value(&o.server.rate_limit)->default_value(o.server.rate_limit),
@@ -46,6 +49,12 @@ po::options_description settings_description(daemon_options& o, raw_options& raw
 
 cli::outcome<daemon_options> convert(daemon_options o, raw_options const& raw,
                                      cli::command_line const& cli) {
+    if (!o.bind.empty()) {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(o.bind, ec);
+        if (ec)
+            return cli.usage_error("--bind must be an IP address, not '" + o.bind + "'");
+    }
     if (raw.port > 65535)
         return cli.usage_error("--port must be 0..65535 (0: any free port)");
     if (!(raw.expiry > 0 && raw.expiry <= 86400))

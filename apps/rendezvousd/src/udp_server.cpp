@@ -24,9 +24,10 @@ constexpr std::size_t max_batch = 256; // datagrams per readiness wake-up
 // core holds notices while anything waits here (a whole list of 100,000 clients is ~3,500).
 constexpr std::size_t max_backlog = 1 << 16;
 
-udp::socket open_socket(net::any_io_executor const& ex, std::uint16_t port) {
+udp::socket open_socket(net::any_io_executor const& ex, std::string_view address,
+                        std::uint16_t port) {
     udp::socket s{ex};
-    netlab::asio::bind_dual_stack(s, port);
+    netlab::asio::bind_udp(s, address, port);
     s.non_blocking(true);
     boost::system::error_code ec;
     // Room for a join fan-out or a burst of registrations between two wake-ups.
@@ -44,7 +45,7 @@ udp::socket open_socket(net::any_io_executor const& ex, std::uint16_t port) {
 udp_server::udp_server(net::any_io_executor ex, daemon_options const& options, siphash_key key,
                        line_sink print)
     : strand_{net::make_strand(ex)}
-    , socket_{open_socket(strand_, options.port)}
+    , socket_{open_socket(strand_, options.bind, options.port)}
     , protocol_{socket_.local_endpoint().protocol()}
     , expiry_timer_{strand_}
     , stats_timer_{strand_}

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <string>
 
 namespace netlab::rendezvousd {
 
 struct daemon_options {
+    std::string bind; ///< an IP address to listen on; empty: every interface (IPv6 and IPv4)
     std::uint16_t port = 10080;
     server_options server;
     std::chrono::seconds stats_interval{60};
