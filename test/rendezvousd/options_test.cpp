@@ -54,11 +54,22 @@ TEST(RendezvousdOptions, BadValuesAreUsageErrors) {
                                                                   {"--expiry", "x"},
                                                                   {"--rate-limit", "-1"},
                                                                   {"--config", "/nonexistent/file"},
+                                                                  {"--bind", "example.org"},
+                                                                  {"--bind", "10.0.0.256"},
                                                                   {"--bogus"}}) {
         auto const p = parse(args);
         ASSERT_FALSE(p.result) << args[0];
         EXPECT_EQ(p.result.action(), netlab::cli::action::usage_error);
         EXPECT_FALSE(p.err.empty());
+    }
+}
+
+TEST(RendezvousdOptions, BindTakesAnAddressOfEitherFamily) {
+    EXPECT_EQ(parse({}).result->bind, ""); // every interface
+    for (auto const* address : {"127.0.0.1", "::1", "::"}) {
+        auto const p = parse({"--bind", address});
+        ASSERT_TRUE(p.result) << p.err;
+        EXPECT_EQ(p.result->bind, address);
     }
 }
 
