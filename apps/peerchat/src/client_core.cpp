@@ -1,4 +1,5 @@
 #include <netlab/peerchat/client_core.hpp>
+#include <netlab/peerchat/display.hpp>
 
 #include <algorithm>
 #include <type_traits>
@@ -13,12 +14,29 @@ constexpr milliseconds ready_wait{5000};
 constexpr std::size_t max_held_lines = 1000;
 constexpr milliseconds punch_grace{1000};
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_front(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
         s.remove_prefix(1);
+    return s;
+}
+
+std::string_view trim(std::string_view s) {
+    s = trim_front(s);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
         s.remove_suffix(1);
     return s;
+}
+
+/// A message as typed: only the line end goes (a CR from a CRLF terminal or file).
+std::string_view without_cr(std::string_view s) {
+    if (s.ends_with('\r'))
+        s.remove_suffix(1);
+    return s;
+}
+
+/// "message to bob not delivered: "the first 40 characters..."".
+std::string not_delivered(std::string const& to, std::string_view text) {
+    return "message to " + to + " not delivered: \"" + printable_excerpt(text, 40) + "\"";
 }
 
 } // namespace
@@ -138,7 +156,7 @@ void client_core::apply(server_event const& e, time_point now, actions& out) {
             } else if constexpr (std::is_same_v<T, wire::relay_failed>) {
                 auto const it = pending_.find(ev.message_id);
                 if (it != pending_.end() && it->second.to == ev.to) {
-                    out.errors.push_back("message to " + ev.to + " not delivered");
+                    out.errors.push_back(not_delivered(ev.to, it->second.text));
                     pending_.erase(it);
                 }
             } else if constexpr (std::is_same_v<T, id_taken>) {
@@ -168,7 +186,7 @@ void client_core::handle_peer(wire::endpoint const& from, std::span<std::uint8_t
 void client_core::deliver(std::string const& from, std::uint64_t message_id,
                           std::string const& text, actions& out) {
     if (remember(from, message_id))
-        out.lines.push_back("From " + from + " [" + text + "]");
+        out.lines.push_back("From " + from + " [" + printable(text) + "]");
 }
 
 void client_core::acknowledged(std::string const& to, std::uint64_t message_id) {
@@ -205,7 +223,7 @@ void client_core::retry_chats(time_point now, actions& out) {
     for (auto it = pending_.begin(); it != pending_.end();) {
         auto& c = it->second;
         if (now >= c.give_up) {
-            out.errors.push_back("message to " + c.to + " not delivered");
+            out.errors.push_back(not_delivered(c.to, c.text));
             it = pending_.erase(it);
             continue;
         }
@@ -218,7 +236,7 @@ void client_core::retry_chats(time_point now, actions& out) {
 // ---- commands --------------------------------------------------------------------------------
 
 void client_core::command_chat(std::string_view rest, time_point now, actions& out) {
-    rest = trim(rest);
+    rest = trim_front(rest);
     auto const space = rest.find(' ');
     if (space == std::string_view::npos || trim(rest.substr(space + 1)).empty()) {
         out.errors.push_back("peerchat: usage: @chat <id> <message>");
@@ -254,16 +272,16 @@ void client_core::on_line(std::string_view line, time_point now, actions& out) {
             held_.emplace_back(line);
         return;
     }
-    line = trim(line);
-    if (line.empty())
+    auto const command = trim(line);
+    if (command.empty())
         return;
-    if (line == "@show_list")
+    if (command == "@show_list")
         return peers_.list(out.lines);
-    if (line == "@exit")
+    if (command == "@exit")
         return shutdown(now, out);
-    if (line.starts_with("@chat ") || line == "@chat")
-        return command_chat(line.substr(5), now, out);
-    auto const word = line.substr(0, line.find(' '));
+    if (command.starts_with("@chat ") || command == "@chat")
+        return command_chat(without_cr(trim_front(line)).substr(5), now, out);
+    auto const word = command.substr(0, command.find(' '));
     out.errors.push_back("peerchat: unknown command '" + std::string{word} +
                          "' (commands: @show_list, @chat <id> <message>, @exit)");
 }

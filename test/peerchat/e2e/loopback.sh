@@ -43,8 +43,12 @@ wait_for srv.out '^bob 127\.0\.0\.1:[0-9]+$'
 until_ok "$patience" "alice to list bob on a direct path" lists a 7 '^bob [0-9.]+:[0-9]+ (private|public)$'
 echo '@chat bob hello bob' >&7
 wait_for b.out '^From alice \[hello bob\]$'
-echo '@chat alice   spaces  kept ' >&8
-wait_for a.out '^From bob \[  spaces  kept\]$'
+echo '@chat alice   spaces  kept ' >&8 # as typed, trailing space too
+wait_for a.out '^From bob \[  spaces  kept \]$'
+# C1 controls (CSI as UTF-8 and as a raw byte) reach the terminal escaped, UTF-8 text intact.
+printf '@chat alice a\xc2\x9b[31mr\x9b\xc3\xa9\n' >&8
+wait_for a.out '^From bob \[a\\xc2\\x9b\[31mr\\x9b'$'\xc3\xa9''\]$'
+! LC_ALL=C grep -q $'\x9b' a.out || fail "a raw CSI byte reached a.out"
 echo '@bogus' >&7
 wait_for a.err "^peerchat: unknown command '@bogus'"
 echo '@chat carol hi' >&7

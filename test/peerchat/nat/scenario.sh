@@ -177,8 +177,8 @@ lossy_sent=$SECONDS
 lossy_tally() {
     got_b=$(grep -c '^From a1 \[lossy ' b1.out || true)
     got_a=$(grep -c '^From b1 \[lossy ' a1.out || true)
-    lost_a=$(grep -c '^message to b1 not delivered$' a1.err || true)
-    lost_b=$(grep -c '^message to a1 not delivered$' b1.err || true)
+    lost_a=$(grep -c '^message to b1 not delivered: ' a1.err || true)
+    lost_b=$(grep -c '^message to a1 not delivered: ' b1.err || true)
 }
 lossy_settled() {
     lossy_tally
