@@ -192,6 +192,28 @@ TEST(ClientCore, CommandErrorsAreOneLine) {
     EXPECT_TRUE(net.get("a").lines.empty());
 }
 
+// With the server silent from the start, a chat says so (not "unknown id"), and the exit is
+// a failure for the script that ran peerchat.
+TEST(ClientCore, AServerThatNeverAnswersIsNamedAndExitsOne) {
+    network net;
+    net.cut.insert("a");
+    net.add_host("a", nullptr);
+    net.type("a", "@chat b hi");
+    net.type("a", "@exit");
+    net.run_for(10s);
+    auto const& a = net.get("a");
+    ASSERT_TRUE(a.core->done());
+    EXPECT_EQ(a.core->exit_status(), 1);
+    ASSERT_GE(a.errors.size(), 2U);
+    EXPECT_TRUE(a.errors[0].starts_with("peerchat: message to b not sent: no answer from "
+                                        "rendezvousd at "))
+        << a.errors[0];
+    EXPECT_TRUE(a.errors.back().starts_with("peerchat: rendezvousd at ")) << a.errors.back();
+    EXPECT_TRUE(a.errors.back().ends_with(" never answered")) << a.errors.back();
+    for (auto const& e : a.errors)
+        EXPECT_EQ(e.find("unknown id"), std::string::npos) << e;
+}
+
 TEST(ClientCore, ExitDeregistersAndPeersForgetAtOnce) {
     network net;
     net.add_host("a", nullptr);

@@ -68,7 +68,13 @@ void client_core::shutdown(time_point now, actions& out) {
 }
 
 void client_core::finish_exit(time_point now, actions& out) {
+    if (done_)
+        return; // on_timer() may get here again after become_ready() finished
     if (!link_.registered()) {
+        // Nothing could have been said to anyone: a failure for a script to see.
+        out.errors.push_back("peerchat: rendezvousd at " + link_.server().to_string() +
+                             " never answered");
+        exit_status_ = 1;
         done_ = true;
         return;
     }
@@ -105,6 +111,8 @@ void client_core::on_timer(time_point now, actions& out) {
         return;
     if (!ready_ && now >= ready_deadline_)
         become_ready(now, out);
+    if (done_)
+        return; // the held input ended it
     if (exit_ == exit_phase::deregistering && link_.exit_overdue(now)) {
         done_ = true;
         return;
@@ -244,6 +252,11 @@ void client_core::command_chat(std::string_view rest, time_point now, actions& o
     }
     std::string const to{rest.substr(0, space)};
     std::string text{rest.substr(space + 1)};
+    if (!link_.registered()) {
+        out.errors.push_back("peerchat: message to " + to + " not sent: no answer from " +
+                             "rendezvousd at " + link_.server().to_string() + " yet");
+        return;
+    }
     if (!peers_.contains(to)) {
         out.errors.push_back("peerchat: unknown id '" + to + "' (see @show_list)");
         return;

@@ -30,7 +30,10 @@ constexpr char const* usage_text =
     "                          path being private, public or relay; IPv6\n"
     "                          addresses print as [addr]:port\n"
     "  @chat <id> <message>    send a message; the peer prints From <me> [<message>]\n"
-    "  @exit                   deregister and quit (so do end of input, Ctrl-C)\n\n";
+    "  @exit                   deregister and quit (so do end of input, Ctrl-C)\n\n"
+    "Exit status: 0 after a normal exit; 1 when the id is registered from another\n"
+    "address, rendezvousd never answered, or a second Ctrl-C cut the goodbye short;\n"
+    "2 for usage errors.\n\n";
 
 // Values as typed, checked and converted by `convert`.
 struct raw_options {
