@@ -124,7 +124,8 @@ void server_core::send_list(client const& recipient, actions& out) {
 }
 
 void server_core::remove(client& c, actions& out, char const* verb) {
-    out.lines.push_back(c.id + " is " + verb + " " + c.public_endpoint.to_string());
+    if (verb != nullptr)
+        out.lines.push_back(c.id + " is " + verb + " " + c.public_endpoint.to_string());
     unlink(c);
     entry_bytes_ -= c.entry.size();
     std::string const id = c.id;
@@ -309,10 +310,12 @@ void server_core::handle(wire::endpoint const& from, wire::register_request cons
         if (c.public_endpoint != from)
             return refuse(out, from, wire::refused::reason::id_taken, key);
         // The same public endpoint without the secret: the client restarted. Its old
-        // registration goes; the new one is announced like any newcomer.
-        remove(c, out, "deregistered");
+        // registration goes; the new one is announced like any newcomer, in one line that
+        // says what happened.
+        remove(c, out, nullptr);
+        return enroll(from, m, now, key, out, true);
     }
-    enroll(from, m, now, key, out);
+    enroll(from, m, now, key, out, false);
 }
 
 void server_core::refresh(client& c, wire::endpoint const& from, wire::register_request const& m,
@@ -340,7 +343,7 @@ void server_core::refresh(client& c, wire::endpoint const& from, wire::register_
 }
 
 void server_core::enroll(wire::endpoint const& from, wire::register_request const& m,
-                         time_point now, siphash_key const& key, actions& out) {
+                         time_point now, siphash_key const& key, actions& out, bool restart) {
     // A list must fit the protocol's 65,535 pages (u16): with the largest entries that is
     // ~524,000 clients, below the default --max-clients.
     constexpr std::size_t max_list_bytes =
@@ -359,7 +362,8 @@ void server_core::enroll(wire::endpoint const& from, wire::register_request cons
     c.local = request_local_;
     c.last_seen = now;
     link_newest(c);
-    out.lines.push_back(c.id + " " + from.to_string());
+    out.lines.push_back(restart ? c.id + " is re-registered " + from.to_string() + " (restarted)"
+                                : c.id + " " + from.to_string());
     record_join(c); // the pump sends it the list and everyone else the news
     reply(out, from, key, wire::register_ack{c.secret, from, version_});
 }

@@ -129,9 +129,10 @@ private:
     /// A register with a valid cookie of a live id with its secret: a refresh.
     void refresh(client& c, wire::endpoint const& from, wire::register_request const& m,
                  time_point now, siphash_key const& key, actions& out);
-    /// A register with a valid cookie of an id not registered (any more).
+    /// A register with a valid cookie of an id not registered (any more); `restart`: it was,
+    /// from the same endpoint, until the client restarted.
     void enroll(wire::endpoint const& from, wire::register_request const& m, time_point now,
-                siphash_key const& key, actions& out);
+                siphash_key const& key, actions& out, bool restart);
     std::uint64_t pair_key(client const& a, client const& b) const {
         return keys_.pair_key(a.id, a.secret, b.id, b.secret);
     }
@@ -145,6 +146,7 @@ private:
     void refuse(actions& out, wire::endpoint const& to, wire::refused::reason why,
                 siphash_key const& key);
     void send_list(client const& recipient, actions& out);
+    /// Forgets `c`, printing "<id> is <verb> <endpoint>" unless `verb` is null.
     void remove(client& c, actions& out, char const* verb);
 
     // Fan-out. Every change of the registry gets the next list version and a log entry; the
