@@ -78,10 +78,13 @@ TEST(Reader, ResetAndReleaseForgetThePreviousHead) {
     w::request_reader r;
     ASSERT_EQ(r.feed("\r\nPOST /1 HTTP/1.0\r\nHost: a\r\nIf-None-Match: \"x\"\r\n"
                      "If-None-Match: \"y\"\r\nRange: bytes=0-1\r\nConnection: close\r\n"
+                     "If-Match: \"m\"\r\nIf-Match: \"n\"\r\n"
+                     "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
                      "Content-Length: 3\r\nUser-Agent: u\r\n\r\n")
                   .status,
               state::done);
     EXPECT_EQ(r.head().if_none_match, "\"x\", \"y\"");
+    EXPECT_EQ(r.head().if_match, "\"m\", \"n\"");
     for (bool const release : {false, true}) {
         r.reset();
         if (release)
@@ -97,6 +100,10 @@ TEST(Reader, ResetAndReleaseForgetThePreviousHead) {
         EXPECT_EQ(h.host_count, 1U);
         EXPECT_FALSE(h.has_if_none_match);
         EXPECT_EQ(h.if_none_match, "");
+        EXPECT_FALSE(h.has_if_match);
+        EXPECT_EQ(h.if_match, "");
+        EXPECT_FALSE(h.has_if_unmodified_since);
+        EXPECT_EQ(h.host, "a");
         EXPECT_FALSE(h.has_range);
         EXPECT_FALSE(h.connection_close);
         EXPECT_EQ(h.content_length_count, 0U);
@@ -217,6 +224,21 @@ TEST(Reader, IfNoneMatchFieldsAreOneList) {
     ASSERT_EQ(out.status, state::done);
     EXPECT_TRUE(r.head().has_if_none_match);
     EXPECT_EQ(r.head().if_none_match, "\"x\", W/\"y\", \"z\"");
+}
+
+TEST(Reader, IfMatchFieldsAreOneListAndIfUnmodifiedSinceIsRead) {
+    w::request_reader r;
+    auto const out = r.feed("GET / HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\n"
+                            "if-match: W/\"y\", \"z\"\r\n"
+                            "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
+    ASSERT_EQ(out.status, state::done);
+    auto const& h = r.head();
+    EXPECT_TRUE(h.has_if_match);
+    EXPECT_EQ(h.if_match, "\"x\", W/\"y\", \"z\"");
+    EXPECT_TRUE(h.has_if_unmodified_since);
+    EXPECT_EQ(h.if_unmodified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+    EXPECT_FALSE(h.has_if_none_match);
+    EXPECT_FALSE(h.has_if_modified_since);
 }
 
 TEST(Reader, LeadingEmptyLinesAreIgnored) {
