@@ -81,6 +81,23 @@ TEST(Etag, IfNoneMatchUsesWeakComparison) {
     EXPECT_FALSE(h::if_none_match_matches("5f5e1000-400", e));
 }
 
+TEST(Etag, IfMatchUsesStrongComparison) {
+    auto const e = std::string{"\"5f5e1000-400\""};
+    EXPECT_TRUE(h::if_match_matches(e, e));
+    EXPECT_TRUE(h::if_match_matches("\"a\", " + e, e));
+    EXPECT_TRUE(h::if_match_matches("\"a\",W/\"b\" ," + e, e));
+    EXPECT_TRUE(h::if_match_matches("*", e));
+    EXPECT_TRUE(h::if_match_matches(" *\t", e));
+    EXPECT_FALSE(h::if_match_matches("W/" + e, e));   // weak never matches
+    EXPECT_FALSE(h::if_match_matches(e, "W/" + e));   // not even our own weak tag
+    EXPECT_TRUE(h::if_match_matches("*", "W/" + e));  // "*": any current representation
+    EXPECT_FALSE(h::if_match_matches("*, \"a\"", e)); // "*" only alone
+    EXPECT_FALSE(h::if_match_matches("\"5f5e1000-401\"", e));
+    EXPECT_FALSE(h::if_match_matches("", e));
+    EXPECT_FALSE(h::if_match_matches("\"5f5e1000-400", e));
+    EXPECT_FALSE(h::if_match_matches("5f5e1000-400", e));
+}
+
 h::range_decision sat(std::uint64_t a, std::uint64_t b) {
     return {h::range_kind::satisfiable, {a, b}};
 }

@@ -1,5 +1,5 @@
 // handle_request in its steps: framing, method, resolve (target -> file, index, redirect),
-// conditionals (304), range (206/416), and the response for the file.
+// preconditions (412), conditionals (304), range (206/416), and the response for the file.
 #include <netlab/common/http.hpp>
 #include <netlab/webd/request_handler.hpp>
 
@@ -155,7 +155,19 @@ private:
         return 500;
     }
 
-    // Conditional requests (RFC 9110 13.2.2): If-None-Match wins over If-Modified-Since.
+    // Preconditions first (RFC 9110 13.2.2): If-Match, else If-Unmodified-Since (an invalid
+    // date is ignored, 13.1.4). A resumed download must not splice two versions of a file.
+    bool precondition_failed(file_info const& info, std::string_view etag) const {
+        if (req_.has_if_match)
+            return !h::if_match_matches(req_.if_match, etag);
+        if (req_.has_if_unmodified_since) {
+            auto const since = h::parse_http_date(req_.if_unmodified_since);
+            return since && info.mtime > *since;
+        }
+        return false;
+    }
+
+    // Then the conditional GET: If-None-Match wins over If-Modified-Since.
     bool not_modified(file_info const& info, std::string_view etag) const {
         if (req_.has_if_none_match)
             return h::if_none_match_matches(req_.if_none_match, etag);
@@ -182,6 +194,8 @@ private:
         std::string_view const etag = fh.etag;
         auto const last_modified_sv = fh.last_modified_text();
 
+        if (precondition_failed(info, etag))
+            return fail(412, keep_);
         response r;
         r.keep_alive = keep_;
         if (not_modified(info, etag)) {

@@ -351,6 +351,33 @@ class Conditional(Base):
         self.assertEqual(st, 416)
         self.assertEqual(h4["content-range"], "bytes */100")
 
+    def test_failed_preconditions_give_412(self):
+        # A download manager resuming with If-Match must not get a 206 of a changed file.
+        _, h, _, _ = exchange(self.server, b"GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        etag = h["etag"]
+        url = self.server.url("/digits.txt")
+        def curl(*args):
+            return subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *args,
+                                   url], capture_output=True, timeout=20, check=True).stdout
+        self.assertEqual(curl("-H", 'If-Match: "stale"', "-r", "0-3"), b"412")
+        self.assertEqual(curl("-I", "-H", 'If-Match: "stale"'), b"412")
+        self.assertEqual(curl("-H", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT",
+                              "-r", "0-3"), b"412")
+        self.assertEqual(curl("-H", "If-Match: " + etag, "-r", "0-3"), b"206")
+        self.assertEqual(curl("-H", "If-Match: W/" + etag), b"412")
+        with self.server.connect() as s:  # a 412 keeps the connection, as a 404 does
+            s.sendall(b"GET /digits.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"a\"\r\n"
+                      b"If-Match: " + etag.encode() + b"\r\nRange: bytes=0-3\r\n\r\n"
+                      b"GET /digits.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"stale\"\r\n\r\n"
+                      b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            st, _, body, _ = read_response(s)
+            self.assertEqual((st, body), (206, b"0123"))
+            st, h, body, line = read_response(s)
+            self.assertEqual(line, "HTTP/1.1 412 Precondition Failed")
+            self.assertEqual(h["connection"], "keep-alive")
+            self.assertIn(b"<html>", body)
+            self.assertEqual(read_response(s)[2], b"AAAA" * 10)
+
     def test_curl_range_on_a_large_file(self):
         out = subprocess.run(["curl", "-s", "-r", "1048570-1048579", self.server.url("/big.bin")],
                              capture_output=True, timeout=20, check=True).stdout
