@@ -141,6 +141,31 @@ TEST_F(Handler, HostRules) {
     EXPECT_EQ(run(req).status(), 400);
 }
 
+TEST_F(Handler, InvalidHostValuesAre400AndClose) {
+    for (unsigned const version : {11u, 10u}) {
+        for (std::string_view const host :
+             {"a b", "a\"b", "a/b", "a\tb", "a\r\n b", "a@b", "a:x", "[::1", "example.com/"}) {
+            auto req = get("/notes.txt");
+            req.version = version;
+            req.host = host;
+            auto const r = run(req);
+            EXPECT_EQ(r.status(), 400) << host;
+            EXPECT_FALSE(r.keep_alive) << host;
+        }
+        for (std::string_view const host :
+             {"example.com", "a:8080", "[::1]:10080", "10.0.0.1", ""}) {
+            auto req = get("/notes.txt");
+            req.version = version;
+            req.host = host;
+            EXPECT_EQ(run(req).status(), 200) << host;
+        }
+    }
+    EXPECT_EQ(run(get("http:///notes.txt")).status(), 400); // absolute-form, empty host
+    EXPECT_FALSE(run(get("http:///notes.txt")).keep_alive);
+    EXPECT_EQ(run(get("http://user@x/notes.txt")).status(), 400);
+    EXPECT_EQ(run(get("http://x:80/notes.txt")).status(), 200);
+}
+
 TEST_F(Handler, SmugglingShapesCloseWith400) {
     auto te = get("/");
     te.transfer_encoding = true;

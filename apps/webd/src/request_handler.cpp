@@ -1,5 +1,5 @@
-// handle_request in its steps: framing, method, resolve (target -> file, index, redirect),
-// preconditions (412), conditionals (304), range (206/416), and the response for the file.
+// handle_request in its steps: framing, Host and method, resolve (target -> file, index,
+// redirect), preconditions (412), conditionals (304), range (206/416), and the file.
 #include <netlab/common/http.hpp>
 #include <netlab/webd/request_handler.hpp>
 
@@ -94,7 +94,10 @@ private:
     }
 
     response answer() {
-        if (req_.host_count > 1 || (req_.version == 11 && req_.host_count != 1))
+        // RFC 9112 3.2: no Host in HTTP/1.1, several, or an invalid value (a fold, a space, a
+        // '/'...) is a 400. An empty value is valid: a target without an authority has one.
+        if (req_.host_count > 1 || (req_.version == 11 && req_.host_count != 1) ||
+            (req_.host_count == 1 && !h::parse_authority(req_.host)))
             return fail(400, false);
         if (req_.method != "GET" && !head_only_)
             return is_known_method(req_.method) ? fail(405, keep_) : fail(501, false);

@@ -297,6 +297,27 @@ class Basics(Base):
                 self.assertEqual(s.leftover, b"", raw)
                 self.assertTrue(closed_by_peer(s), raw)
 
+    def test_invalid_host_values_are_400_and_close(self):
+        # RFC 9112 3.2 and nginx: a Host that is not host[:port] is refused, and so is an
+        # absolute-form target with an empty host.
+        for raw in (b"GET /a.txt HTTP/1.1\r\nHost: a\r\n b\r\n\r\n",  # obs-fold
+                    b"GET /a.txt HTTP/1.1\r\nHost: a b\r\n\r\n",
+                    b'GET /a.txt HTTP/1.1\r\nHost: a"b\r\n\r\n',
+                    b"GET /a.txt HTTP/1.1\r\nHost: a/b\r\n\r\n",
+                    b"GET /a.txt HTTP/1.1\r\nHost: a\tb\r\n\r\n",
+                    b"GET /a.txt HTTP/1.0\r\nHost: a@b\r\n\r\n",
+                    b"GET http:///a.txt HTTP/1.1\r\nHost: x\r\n\r\n"):
+            with self.server.connect() as s:
+                s.sendall(raw + b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                status, h, _, _ = read_response(s)
+                self.assertEqual(status, 400, raw)
+                self.assertEqual(h["connection"], "close", raw)
+                self.assertTrue(closed_by_peer(s), raw)
+        for host in (b"x", b"x:10080", b"127.0.0.1:1", b"[::1]", b""):
+            status, _, body, _ = exchange(
+                self.server, b"GET /a.txt HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+            self.assertEqual((status, body), (200, b"AAAA" * 10), host)
+
     def test_parse_errors_close_the_connection(self):
         for raw in (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
