@@ -81,6 +81,23 @@ TEST(Etag, IfNoneMatchUsesWeakComparison) {
     EXPECT_FALSE(h::if_none_match_matches("5f5e1000-400", e));
 }
 
+TEST(Etag, IfMatchUsesStrongComparison) {
+    auto const e = std::string{"\"5f5e1000-400\""};
+    EXPECT_TRUE(h::if_match_matches(e, e));
+    EXPECT_TRUE(h::if_match_matches("\"a\", " + e, e));
+    EXPECT_TRUE(h::if_match_matches("\"a\",W/\"b\" ," + e, e));
+    EXPECT_TRUE(h::if_match_matches("*", e));
+    EXPECT_TRUE(h::if_match_matches(" *\t", e));
+    EXPECT_FALSE(h::if_match_matches("W/" + e, e));   // weak never matches
+    EXPECT_FALSE(h::if_match_matches(e, "W/" + e));   // not even our own weak tag
+    EXPECT_TRUE(h::if_match_matches("*", "W/" + e));  // "*": any current representation
+    EXPECT_FALSE(h::if_match_matches("*, \"a\"", e)); // "*" only alone
+    EXPECT_FALSE(h::if_match_matches("\"5f5e1000-401\"", e));
+    EXPECT_FALSE(h::if_match_matches("", e));
+    EXPECT_FALSE(h::if_match_matches("\"5f5e1000-400", e));
+    EXPECT_FALSE(h::if_match_matches("5f5e1000-400", e));
+}
+
 h::range_decision sat(std::uint64_t a, std::uint64_t b) {
     return {h::range_kind::satisfiable, {a, b}};
 }
@@ -171,7 +188,86 @@ TEST(Target, RejectsWithReasons) {
     EXPECT_EQ(err("/a/../.."), h::target_errc::above_root);
     EXPECT_EQ(err("/%2e%2e/x"), h::target_errc::above_root);
     EXPECT_EQ(err("/..%2fx"), h::target_errc::above_root);
+    EXPECT_EQ(err("http:///x"), h::target_errc::bad_authority); // RFC 9110 4.2.1: empty host
+    EXPECT_EQ(err("https://"), h::target_errc::bad_authority);
+    EXPECT_EQ(err("http://?q"), h::target_errc::bad_authority);
+    EXPECT_EQ(err("http://:80/x"), h::target_errc::bad_authority);
+    EXPECT_EQ(err("http://user@host/x"), h::target_errc::bad_authority); // 4.2.4
+    EXPECT_EQ(err("http://a\"b/x"), h::target_errc::bad_authority);
+    EXPECT_EQ(err("http://host:8o/x"), h::target_errc::bad_authority);
+    EXPECT_EQ(norm("http://[::1]:8080/x"), "/x");
     EXPECT_FALSE(err("/a/b").operator bool());
+}
+
+std::string host_of(std::string_view text) {
+    auto const a = h::parse_authority(text);
+    return a ? std::string{a->host} + "|" + std::string{a->port} : "ERR";
+}
+
+TEST(Authority, AcceptsRfc3986Hosts) {
+    EXPECT_EQ(host_of("example.com"), "example.com|");
+    EXPECT_EQ(host_of("Example.COM.:8080"), "Example.COM.|8080");
+    EXPECT_EQ(host_of("localhost:"), "localhost|"); // port = *DIGIT
+    EXPECT_EQ(host_of(""), "|");                    // RFC 9112 3.2: an empty Host is sent
+    EXPECT_EQ(host_of("a-b_c~d!$&'()*+,;=%41"), "a-b_c~d!$&'()*+,;=%41|");
+    EXPECT_EQ(host_of("127.0.0.1:80"), "127.0.0.1|80");
+    EXPECT_EQ(host_of("999.1.1.1"), "999.1.1.1|"); // not IPv4, but a valid reg-name
+    for (std::string_view const v6 :
+         {"[::]", "[::1]", "[1::]", "[1:2:3:4:5:6:7:8]", "[1:2:3:4:5:6:7::]", "[::2:3:4:5:6:7:8]",
+          "[fe80::1:2]", "[::ffff:192.0.2.1]", "[1:2:3:4:5:6:1.2.3.4]", "[ABCD:ef01::]", "[v1.x:y]",
+          "[V1F.a-b]"})
+        EXPECT_EQ(host_of(std::string{v6} + ":443"), std::string{v6} + "|443") << v6;
+}
+
+TEST(Authority, RejectsEverythingElse) {
+    for (std::string_view const bad : {"a b",
+                                       "a\"b",
+                                       "a/b",
+                                       "a\tb",
+                                       "a\r\n b",
+                                       "a\\b",
+                                       "a@b",
+                                       "u:p@b",
+                                       "a:b",
+                                       "a:80:90",
+                                       "a:8 0",
+                                       " a",
+                                       "a%",
+                                       "a%4",
+                                       "a%zz",
+                                       "a#b",
+                                       "a?b",
+                                       "a[b]",
+                                       "[::1",
+                                       "::1",
+                                       "[::1]x",
+                                       "[::1]:x",
+                                       "[]",
+                                       "[:]",
+                                       "[:::]",
+                                       "[1:2:3:4:5:6:7:8:9]",
+                                       "[1:2:3:4:5:6:7:8::]",
+                                       "[1::2::3]",
+                                       "[1:]",
+                                       "[:1]",
+                                       "[1::2:]",
+                                       "[12345::]",
+                                       "[g::]",
+                                       "[1.2.3.4]",
+                                       "[::1.2.3]",
+                                       "[::1.2.3.4.5]",
+                                       "[::256.1.1.1]",
+                                       "[::01.2.3.4]",
+                                       "[1.2.3.4::]",
+                                       "[::1%25eth0]",
+                                       "[v.x]",
+                                       "[v1.]",
+                                       "[vx.y]",
+                                       "[v1.a/b]",
+                                       "\x7f",
+                                       "\xc3\xa9"})
+        EXPECT_EQ(host_of(bad), "ERR") << bad;
+    EXPECT_EQ(host_of(std::string_view{"a\0b", 3}), "ERR");
 }
 
 TEST(Target, EncodePathForLocation) {

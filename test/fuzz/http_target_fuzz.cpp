@@ -1,5 +1,6 @@
-// Any bytes as a request target and as a Range header: never crashes, and a normalised path
-// is safe (absolute, no "." or ".." segments, no NUL or backslash, idempotent).
+// Any bytes as a request target, a Range header and a Host value: never crashes, a normalised
+// path is safe (absolute, no "." or ".." segments, no NUL or backslash, idempotent), and an
+// accepted Host holds only the bytes RFC 3986 allows in one.
 
 #include <netlab/common/http.hpp>
 
@@ -35,8 +36,24 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
             (r.range.first > r.range.last || r.range.last >= n))
             std::abort();
     }
+    if (auto const a = h::parse_authority(input)) {
+        for (char const ch : input) {
+            auto const c = static_cast<unsigned char>(ch);
+            if (c <= 0x20 || c >= 0x7f || ch == '/' || ch == '"' || ch == '@' || ch == '\\' ||
+                ch == '?' || ch == '#')
+                std::abort();
+        }
+        // The parts are the input: host, then ':' and the port when there is one.
+        if (a->host.data() != input.data() || !input.substr(a->host.size()).ends_with(a->port) ||
+            a->host.size() + a->port.size() + (a->host.size() < input.size() ? 1 : 0) !=
+                input.size())
+            std::abort();
+    }
     (void)h::parse_http_date(input);
     (void)h::mime_type(input);
     (void)h::if_none_match_matches(input, "\"1-2\"");
+    // A strong match is also a weak one.
+    if (h::if_match_matches(input, "\"1-2\"") && !h::if_none_match_matches(input, "\"1-2\""))
+        std::abort();
     return 0;
 }

@@ -1,4 +1,5 @@
 // request_reader: Beast's parser with webd's limits, fed like a socket would feed it.
+#include <netlab/common/http/host.hpp>
 #include <netlab/webd/request_reader.hpp>
 
 #include <gtest/gtest.h>
@@ -78,10 +79,13 @@ TEST(Reader, ResetAndReleaseForgetThePreviousHead) {
     w::request_reader r;
     ASSERT_EQ(r.feed("\r\nPOST /1 HTTP/1.0\r\nHost: a\r\nIf-None-Match: \"x\"\r\n"
                      "If-None-Match: \"y\"\r\nRange: bytes=0-1\r\nConnection: close\r\n"
+                     "If-Match: \"m\"\r\nIf-Match: \"n\"\r\n"
+                     "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
                      "Content-Length: 3\r\nUser-Agent: u\r\n\r\n")
                   .status,
               state::done);
     EXPECT_EQ(r.head().if_none_match, "\"x\", \"y\"");
+    EXPECT_EQ(r.head().if_match, "\"m\", \"n\"");
     for (bool const release : {false, true}) {
         r.reset();
         if (release)
@@ -97,6 +101,10 @@ TEST(Reader, ResetAndReleaseForgetThePreviousHead) {
         EXPECT_EQ(h.host_count, 1U);
         EXPECT_FALSE(h.has_if_none_match);
         EXPECT_EQ(h.if_none_match, "");
+        EXPECT_FALSE(h.has_if_match);
+        EXPECT_EQ(h.if_match, "");
+        EXPECT_FALSE(h.has_if_unmodified_since);
+        EXPECT_EQ(h.host, "a");
         EXPECT_FALSE(h.has_range);
         EXPECT_FALSE(h.connection_close);
         EXPECT_EQ(h.content_length_count, 0U);
@@ -217,6 +225,44 @@ TEST(Reader, IfNoneMatchFieldsAreOneList) {
     ASSERT_EQ(out.status, state::done);
     EXPECT_TRUE(r.head().has_if_none_match);
     EXPECT_EQ(r.head().if_none_match, "\"x\", W/\"y\", \"z\"");
+}
+
+TEST(Reader, IfMatchFieldsAreOneListAndIfUnmodifiedSinceIsRead) {
+    w::request_reader r;
+    auto const out = r.feed("GET / HTTP/1.1\r\nHost: a\r\nIf-Match: \"x\"\r\n"
+                            "if-match: W/\"y\", \"z\"\r\n"
+                            "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n");
+    ASSERT_EQ(out.status, state::done);
+    auto const& h = r.head();
+    EXPECT_TRUE(h.has_if_match);
+    EXPECT_EQ(h.if_match, "\"x\", W/\"y\", \"z\"");
+    EXPECT_TRUE(h.has_if_unmodified_since);
+    EXPECT_EQ(h.if_unmodified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+    EXPECT_FALSE(h.has_if_none_match);
+    EXPECT_FALSE(h.has_if_modified_since);
+}
+
+TEST(Reader, HostValueReachesTheHandlerAsSent) {
+    // Beast keeps an obs-fold (or turns it into spaces) and inner tabs: the handler's Host
+    // check must see them, so they are never a valid authority here.
+    for (std::string_view const host : {"a\r\n b", "a\tb", "a b", "a/b"}) {
+        w::request_reader r;
+        std::string const raw = "GET / HTTP/1.1\r\nHost: " + std::string{host} + "\r\n\r\n";
+        auto const out = r.feed(raw);
+        if (out.status == state::error) {
+            EXPECT_EQ(out.error_status, 400U) << host;
+            continue;
+        }
+        ASSERT_EQ(out.status, state::done) << host;
+        EXPECT_EQ(r.head().host_count, 1U) << host;
+        EXPECT_NE(r.head().host, "a") << host;
+        EXPECT_NE(r.head().host, "ab") << host;
+        EXPECT_FALSE(netlab::http::parse_authority(r.head().host)) << host;
+    }
+    w::request_reader r;
+    ASSERT_EQ(r.feed("GET / HTTP/1.1\r\nHost:  [::1]:80 \r\nHost: b\r\n\r\n").status, state::done);
+    EXPECT_EQ(r.head().host, "[::1]:80"); // the first, without the OWS
+    EXPECT_EQ(r.head().host_count, 2U);
 }
 
 TEST(Reader, LeadingEmptyLinesAreIgnored) {

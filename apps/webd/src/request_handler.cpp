@@ -1,5 +1,5 @@
-// handle_request in its steps: framing, method, resolve (target -> file, index, redirect),
-// conditionals (304), range (206/416), and the response for the file.
+// handle_request in its steps: framing, Host and method, resolve (target -> file, index,
+// redirect), preconditions (412), conditionals (304), range (206/416), and the file.
 #include <netlab/common/http.hpp>
 #include <netlab/webd/request_handler.hpp>
 
@@ -94,7 +94,10 @@ private:
     }
 
     response answer() {
-        if (req_.host_count > 1 || (req_.version == 11 && req_.host_count != 1))
+        // RFC 9112 3.2: no Host in HTTP/1.1, several, or an invalid value (a fold, a space, a
+        // '/'...) is a 400. An empty value is valid: a target without an authority has one.
+        if (req_.host_count > 1 || (req_.version == 11 && req_.host_count != 1) ||
+            (req_.host_count == 1 && !h::parse_authority(req_.host)))
             return fail(400, false);
         if (req_.method != "GET" && !head_only_)
             return is_known_method(req_.method) ? fail(405, keep_) : fail(501, false);
@@ -155,7 +158,19 @@ private:
         return 500;
     }
 
-    // Conditional requests (RFC 9110 13.2.2): If-None-Match wins over If-Modified-Since.
+    // Preconditions first (RFC 9110 13.2.2): If-Match, else If-Unmodified-Since (an invalid
+    // date is ignored, 13.1.4). A resumed download must not splice two versions of a file.
+    bool precondition_failed(file_info const& info, std::string_view etag) const {
+        if (req_.has_if_match)
+            return !h::if_match_matches(req_.if_match, etag);
+        if (req_.has_if_unmodified_since) {
+            auto const since = h::parse_http_date(req_.if_unmodified_since);
+            return since && info.mtime > *since;
+        }
+        return false;
+    }
+
+    // Then the conditional GET: If-None-Match wins over If-Modified-Since.
     bool not_modified(file_info const& info, std::string_view etag) const {
         if (req_.has_if_none_match)
             return h::if_none_match_matches(req_.if_none_match, etag);
@@ -182,6 +197,8 @@ private:
         std::string_view const etag = fh.etag;
         auto const last_modified_sv = fh.last_modified_text();
 
+        if (precondition_failed(info, etag))
+            return fail(412, keep_);
         response r;
         r.keep_alive = keep_;
         if (not_modified(info, etag)) {

@@ -95,9 +95,10 @@ struct request_reader::impl {
     reader_limits limits;
     std::optional<bhttp::request_parser<bhttp::empty_body>> parser;
     request_head head;
-    std::size_t fed = 0;    ///< bytes of this message Beast already consumed (its start line)
-    bool started = false;   ///< past any empty lines before the request line
-    bool line_done = false; ///< the request line has been seen whole
+    std::size_t fed = 0;         ///< bytes of this message Beast already consumed (its start line)
+    bool started = false;        ///< past any empty lines before the request line
+    bool line_done = false;      ///< the request line has been seen whole
+    std::string joined_if_match; ///< several If-Match fields, as one list
     std::string joined_if_none_match; ///< several If-None-Match fields, as one list
 
     void ensure_parser() {
@@ -122,7 +123,8 @@ struct request_reader::impl {
     void read_field(bhttp::field name, std::string_view value) {
         switch (name) {
         case bhttp::field::host:
-            ++head.host_count;
+            if (head.host_count++ == 0)
+                head.host = value;
             break;
         case bhttp::field::transfer_encoding:
             head.transfer_encoding = true;
@@ -136,8 +138,15 @@ struct request_reader::impl {
         case bhttp::field::expect:
             head.expect_continue = iequals(trim(value), "100-continue");
             break;
+        case bhttp::field::if_match:
+            join_list(value, head.if_match, head.has_if_match, joined_if_match);
+            break;
+        case bhttp::field::if_unmodified_since:
+            head.if_unmodified_since = value;
+            head.has_if_unmodified_since = true;
+            break;
         case bhttp::field::if_none_match:
-            read_if_none_match(value);
+            join_list(value, head.if_none_match, head.has_if_none_match, joined_if_none_match);
             break;
         case bhttp::field::if_modified_since:
             head.if_modified_since = value;
@@ -163,18 +172,19 @@ struct request_reader::impl {
         }
     }
 
-    void read_if_none_match(std::string_view value) {
-        if (head.has_if_none_match) {
-            // A second field continues the list (rare: some proxies split them). Appended in
-            // place: many fields cost linear time, not quadratic.
-            if (joined_if_none_match.empty())
-                joined_if_none_match = head.if_none_match;
-            joined_if_none_match.append(", ").append(value.data(), value.size());
-            head.if_none_match = joined_if_none_match;
+    // RFC 9110 5.3: a second field of a list-valued header continues the list (rare: some
+    // proxies split them). Appended in place: many fields cost linear time, not quadratic.
+    static void join_list(std::string_view value, std::string_view& list, bool& seen,
+                          std::string& joined) {
+        if (seen) {
+            if (joined.empty())
+                joined = list;
+            joined.append(", ").append(value.data(), value.size());
+            list = joined;
         } else {
-            head.if_none_match = value;
+            list = value;
         }
-        head.has_if_none_match = true;
+        seen = true;
     }
 };
 
@@ -248,6 +258,7 @@ void request_reader::reset() {
     p.head = {};
     p.fed = 0;
     p.started = p.line_done = false;
+    p.joined_if_match.clear();
     p.joined_if_none_match.clear();
 }
 

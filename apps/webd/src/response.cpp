@@ -59,6 +59,8 @@ std::string_view reason_phrase(unsigned status) noexcept {
         return "Method Not Allowed";
     case 408:
         return "Request Timeout";
+    case 412:
+        return "Precondition Failed";
     case 413:
         return "Content Too Large";
     case 414:

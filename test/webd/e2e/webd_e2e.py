@@ -297,6 +297,27 @@ class Basics(Base):
                 self.assertEqual(s.leftover, b"", raw)
                 self.assertTrue(closed_by_peer(s), raw)
 
+    def test_invalid_host_values_are_400_and_close(self):
+        # RFC 9112 3.2 and nginx: a Host that is not host[:port] is refused, and so is an
+        # absolute-form target with an empty host.
+        for raw in (b"GET /a.txt HTTP/1.1\r\nHost: a\r\n b\r\n\r\n",  # obs-fold
+                    b"GET /a.txt HTTP/1.1\r\nHost: a b\r\n\r\n",
+                    b'GET /a.txt HTTP/1.1\r\nHost: a"b\r\n\r\n',
+                    b"GET /a.txt HTTP/1.1\r\nHost: a/b\r\n\r\n",
+                    b"GET /a.txt HTTP/1.1\r\nHost: a\tb\r\n\r\n",
+                    b"GET /a.txt HTTP/1.0\r\nHost: a@b\r\n\r\n",
+                    b"GET http:///a.txt HTTP/1.1\r\nHost: x\r\n\r\n"):
+            with self.server.connect() as s:
+                s.sendall(raw + b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+                status, h, _, _ = read_response(s)
+                self.assertEqual(status, 400, raw)
+                self.assertEqual(h["connection"], "close", raw)
+                self.assertTrue(closed_by_peer(s), raw)
+        for host in (b"x", b"x:10080", b"127.0.0.1:1", b"[::1]", b""):
+            status, _, body, _ = exchange(
+                self.server, b"GET /a.txt HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+            self.assertEqual((status, body), (200, b"AAAA" * 10), host)
+
     def test_parse_errors_close_the_connection(self):
         for raw in (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                     b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
@@ -350,6 +371,33 @@ class Conditional(Base):
                                 b"Range: bytes=500-\r\n\r\n")
         self.assertEqual(st, 416)
         self.assertEqual(h4["content-range"], "bytes */100")
+
+    def test_failed_preconditions_give_412(self):
+        # A download manager resuming with If-Match must not get a 206 of a changed file.
+        _, h, _, _ = exchange(self.server, b"GET /digits.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        etag = h["etag"]
+        url = self.server.url("/digits.txt")
+        def curl(*args):
+            return subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *args,
+                                   url], capture_output=True, timeout=20, check=True).stdout
+        self.assertEqual(curl("-H", 'If-Match: "stale"', "-r", "0-3"), b"412")
+        self.assertEqual(curl("-I", "-H", 'If-Match: "stale"'), b"412")
+        self.assertEqual(curl("-H", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT",
+                              "-r", "0-3"), b"412")
+        self.assertEqual(curl("-H", "If-Match: " + etag, "-r", "0-3"), b"206")
+        self.assertEqual(curl("-H", "If-Match: W/" + etag), b"412")
+        with self.server.connect() as s:  # a 412 keeps the connection, as a 404 does
+            s.sendall(b"GET /digits.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"a\"\r\n"
+                      b"If-Match: " + etag.encode() + b"\r\nRange: bytes=0-3\r\n\r\n"
+                      b"GET /digits.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"stale\"\r\n\r\n"
+                      b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            st, _, body, _ = read_response(s)
+            self.assertEqual((st, body), (206, b"0123"))
+            st, h, body, line = read_response(s)
+            self.assertEqual(line, "HTTP/1.1 412 Precondition Failed")
+            self.assertEqual(h["connection"], "keep-alive")
+            self.assertIn(b"<html>", body)
+            self.assertEqual(read_response(s)[2], b"AAAA" * 10)
 
     def test_curl_range_on_a_large_file(self):
         out = subprocess.run(["curl", "-s", "-r", "1048570-1048579", self.server.url("/big.bin")],

@@ -1,6 +1,7 @@
 #include "enum_category.hpp"
 
 #include <netlab/common/ascii.hpp>
+#include <netlab/common/http/host.hpp>
 #include <netlab/common/http/target.hpp>
 
 #include <vector>
@@ -22,12 +23,15 @@ char const* describe(target_errc e) noexcept {
         return "backslash in request target";
     case target_errc::above_root:
         return "request target climbs above the root";
+    case target_errc::bad_authority:
+        return "invalid authority in request target";
     }
     return "unknown target error";
 }
 
 // The path and query of an origin-form target ("/p?q"), or of an absolute-form one
-// (RFC 9112 3.2.2: "http://host/p?q"; the authority is not used).
+// (RFC 9112 3.2.2: "http://host/p?q"; the authority is checked, not used). An http(s) URI
+// with an empty host is invalid (RFC 9110 4.2.1), one with a userinfo an error (4.2.4).
 boost::system::result<std::string_view, std::error_code> origin_part(std::string_view target) {
     if (target.empty())
         return make_error_code(target_errc::empty);
@@ -41,6 +45,9 @@ boost::system::result<std::string_view, std::error_code> origin_part(std::string
     else
         return make_error_code(target_errc::not_origin_form);
     auto const slash = target.find_first_of("/?#", scheme);
+    auto const authority = parse_authority(target.substr(scheme, slash - scheme));
+    if (!authority || authority->host.empty())
+        return make_error_code(target_errc::bad_authority);
     if (slash == std::string_view::npos || target[slash] != '/')
         return std::string_view{}; // "http://host" or "http://host?q" means "/"
     return target.substr(slash);

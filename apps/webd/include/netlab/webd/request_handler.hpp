@@ -25,6 +25,7 @@ struct request_head {
     std::string_view target;
     unsigned version = 11; ///< 10 for HTTP/1.0, 11 for HTTP/1.1, ...
     unsigned host_count = 0;
+    std::string_view host;               ///< the (first) Host field's value
     bool transfer_encoding = false;      ///< any Transfer-Encoding field at all
     unsigned content_length_count = 0;   ///< Content-Length fields seen
     bool content_length_invalid = false; ///< unparsable, or values that disagree
@@ -32,10 +33,14 @@ struct request_head {
     bool connection_close = false;      ///< "close" token in Connection
     bool connection_keep_alive = false; ///< "keep-alive" token in Connection
     bool expect_continue = false;       ///< Expect: 100-continue
+    std::string_view if_match;          ///< several fields joined into one list
+    std::string_view if_unmodified_since;
     std::string_view if_none_match;
     std::string_view if_modified_since;
     std::string_view range;
     std::string_view if_range;
+    bool has_if_match = false;
+    bool has_if_unmodified_since = false;
     bool has_if_none_match = false;
     bool has_if_modified_since = false;
     bool has_range = false;

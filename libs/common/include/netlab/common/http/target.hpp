@@ -19,6 +19,7 @@ enum class target_errc {
     nul_byte,        ///< a NUL byte, raw or %00
     backslash,       ///< a backslash, raw or %5C
     above_root,      ///< ".." would leave the document root
+    bad_authority,   ///< absolute-form with an empty or invalid host (or a userinfo)
 };
 
 std::error_category const& target_category() noexcept;
