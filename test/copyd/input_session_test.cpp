@@ -42,10 +42,21 @@ TEST(InputSession, WithoutPromptsOnlyCopiesComeOut) {
     EXPECT_EQ(s.end_of_input(), (std::vector<input_action>{act::finish{}}));
 }
 
-TEST(InputSession, ExitAtTheDestinationPromptEndsWithoutCopying) {
-    input_session s{false};
-    EXPECT_TRUE(s.feed("a\n").empty());
-    EXPECT_EQ(s.feed("exit\n"), (std::vector<input_action>{act::finish{}}));
+TEST(InputSession, ExitAtTheDestinationPromptComplainsLikeEndOfInput) {
+    // The source is dropped either way, so `exit` there fails the run as end of input does.
+    for (bool const prompts : {false, true}) {
+        input_session s{prompts};
+        (void)s.start();
+        (void)s.feed("a\n");
+        auto const out = s.feed("exit\n");
+        ASSERT_EQ(out.size(), 2U) << prompts;
+        auto const* c = std::get_if<act::complain>(&out[0]);
+        ASSERT_NE(c, nullptr) << prompts;
+        EXPECT_EQ(c->message,
+                  "copyd: input ended (exit) after source 'a' without a destination; not copied");
+        EXPECT_EQ(out[1], input_action{act::finish{}});
+        EXPECT_TRUE(s.finished());
+    }
 }
 
 TEST(InputSession, NamesAreWholeLinesWithSpacesAndNoCarriageReturn) {

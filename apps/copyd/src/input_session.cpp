@@ -67,11 +67,7 @@ std::vector<input_action> input_session::end_of_input() {
         partial_.clear();
         on_line(line, out);
     }
-    // An empty source is a blank last line (or a dropped pair): nothing is lost.
-    if (state_ == state::want_destination && !source_.empty())
-        out.emplace_back(action::complain{"copyd: input ended after source '" +
-                                          copy_log::escape(source_) +
-                                          "' without a destination; not copied"});
+    complain_about_lone_source("input ended", out);
     if (prompts_ && state_ != state::done)
         out.emplace_back(action::print{"\n"}); // end the prompt's line, as shells do
     if (state_ != state::done) {
@@ -79,6 +75,15 @@ std::vector<input_action> input_session::end_of_input() {
         out.emplace_back(action::finish{});
     }
     return out;
+}
+
+void input_session::complain_about_lone_source(std::string_view how,
+                                               std::vector<input_action>& out) const {
+    // An empty source is a blank last line (or a dropped pair): nothing is lost.
+    if (state_ == state::want_destination && !source_.empty())
+        out.emplace_back(action::complain{"copyd: " + std::string{how} + " after source '" +
+                                          copy_log::escape(source_) +
+                                          "' without a destination; not copied"});
 }
 
 void input_session::on_overlong_line(std::vector<input_action>& out) {
@@ -103,6 +108,8 @@ void input_session::on_line(std::string_view line, std::vector<input_action>& ou
     if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
     if (line == "exit") {
+        // The source is dropped as at end of input, so the run fails alike.
+        complain_about_lone_source("input ended (exit)", out);
         state_ = state::done;
         out.emplace_back(action::finish{});
         return;

@@ -16,7 +16,8 @@ constexpr char const* usage_text = R"(Usage: copyd [OPTIONS] [SRC DST]...
 Copies files concurrently. With SRC DST pairs as arguments, copies them all at once and exits
 when every copy is done. Without, reads pairs of lines from stdin, a source name then a
 destination name (whole lines: spaces are kept, a trailing CR is dropped), and starts each copy
-in the background at once; `exit` or end of input waits for the running copies, then quits.
+in the background at once; `exit` or end of input waits for the running copies, then quits
+(right after a source, where its destination belongs, the source is not copied: exit status 1).
 On a terminal it prompts like the original: "input the file name: ", "input the new name: ".
 An empty line at a prompt lists the running copies (bytes done / total, %, rate); no file has
 an empty name, so this never collides with one. Without prompts every line is a name, an empty

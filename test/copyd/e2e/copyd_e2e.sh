@@ -151,6 +151,18 @@ exit-waits)
     printf 'src2\ndst2\n' | run_copyd 0 --chunk-size 1 # EOF waits too
     cmp src2 dst2 || fail "EOF did not wait for the copy"
     ;;
+exit-at-destination)
+    # `exit` where a destination belongs drops the source, as end of input there does: both
+    # say so and fail the run.
+    head -c 100 /dev/urandom >a
+    printf 'a\nexit\n' | run_copyd 1
+    err_has "copyd: input ended (exit) after source 'a' without a destination; not copied"
+    printf 'a\n' | run_copyd 1
+    err_has "copyd: input ended after source 'a' without a destination; not copied"
+    printf 'a\nb\nexit\n' | run_copyd 0 # exit where a source belongs is the normal end
+    cmp a b || fail "copy before exit"
+    [[ ! -s err.txt ]] || fail "unexpected stderr: $(cat err.txt)"
+    ;;
 refusals)
     head -c 1000 /dev/urandom >a
     mkdir d

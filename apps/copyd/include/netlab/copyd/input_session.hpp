@@ -37,7 +37,8 @@ struct complain {
     std::string message;
     friend bool operator==(complain const&, complain const&) = default;
 };
-/// `exit` or end of input: read no more, wait for the running copies, quit.
+/// `exit` or end of input: read no more, wait for the running copies, quit. (After a source
+/// without its destination, a `complain` comes first.)
 struct finish {
     friend bool operator==(finish const&, finish const&) = default;
 };
@@ -66,6 +67,8 @@ private:
 
     void on_line(std::string_view line, std::vector<input_action>& out);
     void on_overlong_line(std::vector<input_action>& out);
+    /// Complains if a source waits for its destination: input ended (`how`) without one.
+    void complain_about_lone_source(std::string_view how, std::vector<input_action>& out) const;
     void prompt(std::vector<input_action>& out) const;
     std::string_view current_prompt() const noexcept;
 
