@@ -178,6 +178,16 @@ TEST_F(FileCopy, Refusals) {
     EXPECT_FALSE(fs::exists(path("x")));
 }
 
+TEST_F(FileCopy, NamesWithANulByteAreRefused) {
+    // open(2) would see only the part before the NUL: "a" instead of "a\0.bin".
+    make_file("a", 10);
+    std::string const nul{"\0.bin", 5};
+    EXPECT_EQ(copy(path("a") + nul, path("x")), "file name contains a NUL byte");
+    EXPECT_EQ(copy(path("a"), path("x") + nul), "file name contains a NUL byte");
+    EXPECT_FALSE(fs::exists(path("x")));
+    EXPECT_FALSE(key_of(path("a") + nul));
+}
+
 TEST_F(FileCopy, SymlinkDestinationWritesItsTarget) {
     auto const data = make_file("a", 10);
     std::ofstream{path("target")} << "old";

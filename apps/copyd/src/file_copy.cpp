@@ -83,6 +83,12 @@ std::string hidden_name(std::string_view name, std::uint64_t unique, int attempt
     return out;
 }
 
+/// A name from stdin may hold a NUL byte, which no file name can: the system calls would
+/// see the name cut short there and copy the wrong file.
+bool has_nul(std::string_view name) {
+    return name.find('\0') != std::string_view::npos;
+}
+
 bool cfr_unsupported(int err) {
     // Cross-filesystem on older kernels, special files, filesystems without support.
     return err == EXDEV || err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EBADF ||
@@ -96,6 +102,8 @@ void throw_exception_from_error(copy_error const& e, boost::source_location cons
 }
 
 boost::system::result<path_key, std::error_code> key_of(std::string const& path) {
+    if (has_nul(path))
+        return std::make_error_code(std::errc::invalid_argument);
     std::string const real = resolve_link(path);
     struct stat st {};
     if (::stat(dir_name(real).c_str(), &st) != 0)
@@ -129,6 +137,8 @@ copy_result<std::unique_ptr<file_copy>> file_copy::open(std::string const& sourc
 
     if (source.empty() || destination.empty())
         return copy_error{"empty file name"};
+    if (has_nul(source) || has_nul(destination))
+        return copy_error{"file name contains a NUL byte"};
 
     // stat first: opening a FIFO or a tape device for reading can block or have effects.
     struct stat src_st {};

@@ -27,7 +27,8 @@ Each destination is written to a temporary file in its directory and renamed int
 complete: nobody sees a half-written file and a failed copy leaves nothing behind. A directory
 destination receives DIR/<basename of SRC>; mode bits are copied; holes in sparse files stay
 holes; an existing device or FIFO destination (/dev/null) is written in place.
-Refused copies print `copyd: cannot copy 'SRC' to 'DST': REASON` and the rest go on.
+Refused copies print `copyd: cannot copy 'SRC' to 'DST': REASON` and the rest go on; a name
+holding a NUL byte is refused so (the system would see it cut short and copy the wrong file).
 
 Log: one line per event in the log file (seconds since start, TAB, text):
   Start copying SRC to DST / DST is copied completely / Failed copying SRC to DST: REASON

@@ -163,6 +163,17 @@ exit-at-destination)
     cmp a b || fail "copy before exit"
     [[ ! -s err.txt ]] || fail "unexpected stderr: $(cat err.txt)"
     ;;
+nul-names)
+    # A NUL byte cannot be in a file name: open(2) would see "src" instead of "src\0.bin".
+    # Such a pair is refused like any other, and the pairs after it stay in step.
+    head -c 100 /dev/urandom >src
+    printf 'src\0.bin\nout\nsrc\nout\0.bin\nsrc\ngood\n' | run_copyd 1
+    err_has "copyd: cannot copy 'src\\x00.bin' to 'out': file name contains a NUL byte"
+    err_has "copyd: cannot copy 'src' to 'out\\x00.bin': file name contains a NUL byte"
+    log_has "Failed copying src\\x00.bin to out: file name contains a NUL byte"
+    [[ ! -e out ]] || fail "the name before the NUL was copied to"
+    cmp src good || fail "the pair after the refused ones"
+    ;;
 refusals)
     head -c 1000 /dev/urandom >a
     mkdir d
