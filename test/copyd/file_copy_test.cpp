@@ -197,6 +197,22 @@ TEST_F(FileCopy, SymlinkDestinationWritesItsTarget) {
     EXPECT_EQ(read(path("target")), data);
 }
 
+TEST_F(FileCopy, DanglingSymlinkDestinationIsRefusedAndKept) {
+    // As cp: writing a new file where the link points is surprising, replacing the link loses it.
+    make_file("a", 10);
+    fs::create_symlink("nosuchdir/t", path("link"));
+    fs::create_symlink("missing", path("link2")); // its directory exists
+    fs::create_directory(path("d"));
+    fs::create_symlink("../missing", path("d/a")); // found as DIR/<basename>
+    for (auto const* dst : {"link", "link2", "d"})
+        EXPECT_EQ(copy(path("a"), path(dst)), "not writing through dangling symbolic link") << dst;
+    EXPECT_TRUE(fs::is_symlink(path("link")));
+    EXPECT_EQ(fs::read_symlink(path("link")), "nosuchdir/t");
+    EXPECT_TRUE(fs::is_symlink(path("link2")));
+    EXPECT_TRUE(fs::is_symlink(path("d/a")));
+    EXPECT_FALSE(fs::exists(path("missing")));
+}
+
 TEST_F(FileCopy, DeviceDestinationIsWrittenInPlace) {
     make_file("a", 100'000);
     ASSERT_EQ(copy(path("a"), "/dev/null"), "");

@@ -89,6 +89,20 @@ bool has_nul(std::string_view name) {
     return name.find('\0') != std::string_view::npos;
 }
 
+/// Whether the destination `path` exists (`st` filled in). A dangling symbolic link is refused,
+/// as cp does: writing through it would create a file where the link points, and renaming over
+/// it would lose the link.
+copy_result<bool> stat_destination(std::string const& path, struct stat& st) {
+    if (::stat(path.c_str(), &st) == 0)
+        return true;
+    if (errno != ENOENT)
+        return fail(errno);
+    struct stat link_st {};
+    if (::lstat(path.c_str(), &link_st) == 0 && S_ISLNK(link_st.st_mode))
+        return copy_error{"not writing through dangling symbolic link"};
+    return false;
+}
+
 bool cfr_unsupported(int err) {
     // Cross-filesystem on older kernels, special files, filesystems without support.
     return err == EXDEV || err == EINVAL || err == ENOSYS || err == EOPNOTSUPP || err == EBADF ||
@@ -167,14 +181,16 @@ copy_result<std::unique_ptr<file_copy>> file_copy::open(std::string const& sourc
 
     std::string target = destination;
     struct stat dst_st {};
-    bool exists = ::stat(target.c_str(), &dst_st) == 0;
-    if (!exists && errno != ENOENT)
-        return fail(errno);
+    auto found = stat_destination(target, dst_st);
+    if (!found)
+        return found.error();
+    bool exists = *found;
     if (exists && S_ISDIR(dst_st.st_mode)) {
         target = join(target, base_name(source));
-        exists = ::stat(target.c_str(), &dst_st) == 0;
-        if (!exists && errno != ENOENT)
-            return fail(errno);
+        found = stat_destination(target, dst_st);
+        if (!found)
+            return found.error();
+        exists = *found;
     } else if (!exists && target.back() == '/') {
         return fail(ENOTDIR);
     }

@@ -26,7 +26,8 @@ one too (refused), so pairs never shift. A file literally named `exit` is `./exi
 Each destination is written to a temporary file in its directory and renamed into place when
 complete: nobody sees a half-written file and a failed copy leaves nothing behind. A directory
 destination receives DIR/<basename of SRC>; mode bits are copied; holes in sparse files stay
-holes; an existing device or FIFO destination (/dev/null) is written in place.
+holes; an existing device or FIFO destination (/dev/null) is written in place. A symbolic link
+destination has its target replaced; a dangling one is refused and left as it is (as cp).
 Refused copies print `copyd: cannot copy 'SRC' to 'DST': REASON` and the rest go on; a name
 holding a NUL byte is refused so (the system would see it cut short and copy the wrong file).
 

@@ -174,6 +174,20 @@ nul-names)
     [[ ! -e out ]] || fail "the name before the NUL was copied to"
     cmp src good || fail "the pair after the refused ones"
     ;;
+dangling-symlink)
+    # As cp: a link to nothing is neither written through nor replaced by a regular file.
+    head -c 100 /dev/urandom >src
+    ln -s nosuchdir/t lnk
+    run_copyd 1 src lnk
+    err_has "copyd: cannot copy 'src' to 'lnk': not writing through dangling symbolic link"
+    log_has "Failed copying src to lnk: not writing through dangling symbolic link"
+    [[ -L lnk && $(readlink lnk) == nosuchdir/t ]] || fail "the link was replaced"
+    [[ ! -e nosuchdir ]] || fail "written through the link"
+    ln -s src good-link # a link to a file: its target is written, as before
+    head -c 100 /dev/urandom >new
+    run_copyd 0 new good-link
+    [[ -L good-link ]] && cmp new src || fail "link to an existing file"
+    ;;
 refusals)
     head -c 1000 /dev/urandom >a
     mkdir d
