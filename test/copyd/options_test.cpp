@@ -66,6 +66,13 @@ TEST(Options, HelpDescribesUsage) {
     EXPECT_NE(p.out.find("--chunk-size"), std::string::npos);
 }
 
+TEST(Options, HelpSaysWhatHappensToUnusableInput) {
+    auto const p = parse({"--help"});
+    for (auto const* said :
+         {"NUL byte", "dangling one is refused", "the source is not copied: exit status 1"})
+        EXPECT_NE(p.out.find(said), std::string::npos) << said;
+}
+
 TEST(Options, ConfigFileTakesTheSameOptionsAndTheCommandLineWins) {
     std::string const file = ::testing::TempDir() + "copyd-options-test.conf";
     {
