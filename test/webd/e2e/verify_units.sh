@@ -8,7 +8,7 @@ webd=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-sed "s|/usr/local/bin/webd|$webd|; s|/etc/webd/webd.conf|$config/webd.conf|" \
+sed "s|/usr/local/bin/webd|$webd|; s|/etc/netlab/webd.conf|$config/webd.conf|" \
     "$config/webd.service" >"$tmp/webd.service"
 cp "$config/webd.socket" "$tmp/webd.socket"
 # --man=no: no man pages needed; any warning about the units themselves fails the test.
