@@ -74,6 +74,16 @@ if interrupt:
     try:
         status = proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
+        status = None
+    if status is None and "TSAN_OPTIONS" in os.environ:
+        # ThreadSanitizer postpones a signal for a thread blocked outside its interceptors; seen
+        # once in CI under tsan only (release and asan check the single ^C). One more ^C.
+        os.write(master, b"\x03")
+        try:
+            status = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            status = None
+    if status is None:
         proc.kill()
         sys.exit("pty: copyd ignored ^C")
     if status != 130:
